@@ -1,0 +1,269 @@
+//! The fleet snapshot: what `/api/fleet` serves (rollup.md §8).
+//!
+//! Field names and nesting follow the example JSON of jetmon's pull request
+//! exactly; fields fleetd adds are marked "additive" and are never renames.
+
+use crate::input::{DeliveryKind, DriftCause};
+use crate::status::Status;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Serialises UTC timestamps as RFC 3339 with whole seconds and a `Z`, the
+/// form of the seed's example (`2026-04-30T14:00:00Z`).
+pub mod rfc3339 {
+    use chrono::{DateTime, SecondsFormat, Utc};
+    use serde::Serializer;
+
+    pub fn format(ts: &DateTime<Utc>) -> String {
+        ts.to_rfc3339_opts(SecondsFormat::Secs, true)
+    }
+
+    pub fn serialize<S: Serializer>(ts: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format(ts))
+    }
+
+    pub mod option {
+        use chrono::{DateTime, Utc};
+        use serde::Serializer;
+
+        pub fn serialize<S: Serializer>(
+            ts: &Option<DateTime<Utc>>,
+            s: S,
+        ) -> Result<S::Ok, S::Error> {
+            match ts {
+                Some(ts) => s.serialize_str(&super::format(ts)),
+                None => s.serialize_none(),
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FleetSnapshot {
+    #[serde(with = "rfc3339")]
+    pub generated_at: DateTime<Utc>,
+    pub summary: Summary,
+    pub processes: Vec<ProcessEntry>,
+    /// Rows per `process_type`, stale included.
+    pub process_counts: BTreeMap<String, u64>,
+    pub bucket_coverage: BucketCoverage,
+    pub delivery: Delivery,
+    pub projection_drift: ProjectionDrift,
+    pub dependencies: Vec<DependencyRollup>,
+}
+
+/// One issue with its own severity. The seed's `summary.issues` is the list
+/// of texts; the severities are the additive `summary.issue_details`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Issue {
+    pub status: Status,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Summary {
+    pub status: Status,
+    pub message: String,
+    pub suggested_next_action: String,
+    /// Issue texts, red ones first (the seed's field).
+    pub issues: Vec<String>,
+    /// Additive: the same issues, in the same order, with their severity.
+    pub issue_details: Vec<Issue>,
+    pub red_processes: u64,
+    pub amber_processes: u64,
+    pub green_processes: u64,
+    pub stale_processes: u64,
+    pub monitor_processes: u64,
+    pub deliverer_processes: u64,
+    pub dependency_red_count: u64,
+    pub dependency_amber_count: u64,
+}
+
+/// One entry of a process's `dependency_health` JSON array.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DependencyEntry {
+    pub name: String,
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<serde_json::Number>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// Passed through as the process wrote it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<String>,
+}
+
+/// One process: every column of its `jetmon_process_health` row plus the
+/// computed heartbeat age and staleness.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProcessEntry {
+    pub process_id: String,
+    pub host_id: String,
+    pub process_type: String,
+    pub pid: u32,
+    pub version: String,
+    pub build_date: String,
+    pub go_version: String,
+    pub state: String,
+    pub health_status: String,
+    #[serde(with = "rfc3339::option")]
+    pub started_at: Option<DateTime<Utc>>,
+    #[serde(with = "rfc3339")]
+    pub updated_at: DateTime<Utc>,
+    pub last_heartbeat_age_sec: u64,
+    pub stale: bool,
+    pub bucket_min: Option<u16>,
+    pub bucket_max: Option<u16>,
+    pub bucket_ownership: String,
+    pub api_port: Option<u32>,
+    pub dashboard_port: Option<u32>,
+    pub delivery_workers_enabled: bool,
+    pub delivery_owner_host: String,
+    pub worker_count: u32,
+    pub active_checks: u32,
+    pub queue_depth: u32,
+    pub retry_queue_size: u32,
+    pub wpcom_circuit_open: bool,
+    pub wpcom_queue_depth: u32,
+    pub go_sys_mem_mb: u32,
+    pub rss_mem_mb: u32,
+    pub dependency_health: Vec<DependencyEntry>,
+    /// Additive: why `dependency_health` could not be read (the JSON parse
+    /// error; never database text). Absent when it was readable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependency_health_error: Option<String>,
+    #[serde(with = "rfc3339::option")]
+    pub created_at: Option<DateTime<Utc>>,
+}
+
+/// Bucket ownership mode (rollup.md §2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OwnershipMode {
+    Pinned,
+    Dynamic,
+    Mixed,
+    Unknown,
+}
+
+impl OwnershipMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OwnershipMode::Pinned => "pinned",
+            OwnershipMode::Dynamic => "dynamic",
+            OwnershipMode::Mixed => "mixed",
+            OwnershipMode::Unknown => "unknown",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BucketCoverage {
+    pub status: Status,
+    pub mode: OwnershipMode,
+    pub bucket_total: u32,
+    pub host_count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub hosts: Vec<HostEntry>,
+}
+
+/// One `jetmon_hosts` row with its heartbeat age.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HostEntry {
+    pub host_id: String,
+    pub bucket_min: u16,
+    pub bucket_max: u16,
+    #[serde(with = "rfc3339")]
+    pub last_heartbeat: DateTime<Utc>,
+    pub status: String,
+    pub last_heartbeat_age_sec: u64,
+    pub stale: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(with = "rfc3339")]
+    pub since: DateTime<Utc>,
+    pub pending: u64,
+    pub due_now: u64,
+    pub future_retry: u64,
+    pub delivered_since: u64,
+    pub abandoned_since: u64,
+    pub failed_since: u64,
+    pub oldest_pending_age_sec: u64,
+    pub oldest_due_age_sec: u64,
+    pub tables: Vec<DeliveryTable>,
+    pub posture: Posture,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeliveryTable {
+    pub kind: DeliveryKind,
+    /// Additive: this table's own status (same rule as the section).
+    pub status: Status,
+    /// Additive: set when this table could not be read; its counters are
+    /// then zero and must not be read as "empty".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub pending: u64,
+    pub due_now: u64,
+    pub future_retry: u64,
+    pub delivered_since: u64,
+    pub abandoned_since: u64,
+    pub failed_since: u64,
+    pub oldest_pending_age_sec: u64,
+    pub oldest_due_age_sec: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Posture {
+    pub status: Status,
+    pub enabled_process_count: u64,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub enabled_hosts: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub owner_hosts: Vec<String>,
+    /// Additive: enabled processes that report no DELIVERY_OWNER_HOST.
+    pub unowned_process_count: u64,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ProjectionDrift {
+    pub status: Status,
+    pub count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Additive: drifting sites by cause, largest first.
+    pub causes: Vec<DriftCauseCount>,
+    /// Additive: when the drift figure was computed (it is refreshed less
+    /// often than the rest of the snapshot). Absent until the first scan.
+    #[serde(with = "rfc3339::option", skip_serializing_if = "Option::is_none")]
+    pub checked_at: Option<DateTime<Utc>>,
+    /// Additive: age of `checked_at` at `generated_at`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age_sec: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DriftCauseCount {
+    pub code: DriftCause,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DependencyRollup {
+    pub name: String,
+    pub status: Status,
+    pub red_count: u64,
+    pub amber_count: u64,
+    pub green_count: u64,
+    pub stale_count: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}

@@ -1,0 +1,208 @@
+//! Rule §7: the summary — counts, issues, status, message and the next
+//! safe action.
+
+use crate::processes::{Health, Processes};
+use crate::snapshot::{
+    BucketCoverage, Delivery, DependencyRollup, Issue, ProjectionDrift, Summary,
+};
+use crate::status::Status;
+use crate::{delivery, drift};
+
+pub const MSG_RED: &str = "fleet has rollout-blocking issues";
+pub const MSG_AMBER: &str = "fleet needs operator attention";
+pub const MSG_GREEN: &str = "fleet checks are green";
+
+pub const NO_PROCESS_ROWS: &str = "no process-health snapshots found";
+pub const NO_MONITOR_ROWS: &str = "no monitor process snapshots found";
+
+pub const ACTION_STALE: &str =
+    "Investigate stale heartbeats before advancing rollout or relying on fleet status.";
+pub const ACTION_COVERAGE_RED: &str =
+    "Fix jetmon_hosts coverage before relying on dynamic ownership.";
+pub const ACTION_DRIFT_RED: &str =
+    "Run jetmon2 rollout projection-drift --limit=100 and fix drift before continuing.";
+pub const ACTION_DELIVERY_RED: &str =
+    "Investigate failed or abandoned delivery rows before moving delivery ownership.";
+pub const ACTION_RED_PROCESSES: &str =
+    "Open the affected host dashboard and resolve red health before rollout.";
+pub const ACTION_DELIVERY_AMBER: &str =
+    "Watch delivery-check and confirm due deliveries drain before moving delivery ownership.";
+pub const ACTION_POSTURE_AMBER: &str =
+    "Confirm DELIVERY_OWNER_HOST posture before enabling or moving delivery workers.";
+pub const ACTION_COVERAGE_AMBER: &str =
+    "Confirm whether the fleet is still in pinned rollout before expecting dynamic bucket coverage.";
+pub const ACTION_NO_MONITORS: &str =
+    "Confirm monitor processes are publishing jetmon_process_health snapshots.";
+pub const ACTION_AMBER_PROCESSES: &str =
+    "Open amber host dashboards and clear dependency warnings before the next rollout step.";
+/// Not in jetmon: when the fleet is amber for a reason none of the rules
+/// above names (drift not checked yet, an unreadable dependency_health row),
+/// "looks healthy" would contradict the verdict shown above it.
+pub const ACTION_REVIEW_ISSUES: &str =
+    "Review the issues listed above and clear them before the next rollout step.";
+pub const ACTION_HEALTHY: &str =
+    "Fleet checks look healthy; continue normal monitoring and rollout validation.";
+
+/// The sections the summary reads.
+#[derive(Debug, Clone, Copy)]
+pub struct Sections<'a> {
+    pub processes: &'a Processes,
+    pub coverage: &'a BucketCoverage,
+    pub delivery: &'a Delivery,
+    pub drift: &'a ProjectionDrift,
+    pub dependencies: &'a [DependencyRollup],
+}
+
+pub fn summarize(s: Sections<'_>) -> Summary {
+    let entries = &s.processes.entries;
+    let count_type = |t: &str| entries.iter().filter(|e| e.process_type == t).count() as u64;
+    let (mut green, mut amber, mut red, mut stale) = (0u64, 0u64, 0u64, 0u64);
+    for entry in entries {
+        if entry.stale {
+            stale += 1;
+            red += 1;
+            continue;
+        }
+        match Health::of(entry).effective() {
+            Status::Green => green += 1,
+            Status::Amber => amber += 1,
+            Status::Red => red += 1,
+        }
+    }
+    let monitor_processes = count_type("monitor");
+    let dependency_red_count = s
+        .dependencies
+        .iter()
+        .filter(|d| d.status == Status::Red)
+        .map(|d| d.red_count)
+        .sum();
+    let dependency_amber_count = s
+        .dependencies
+        .iter()
+        .filter(|d| d.status == Status::Amber)
+        .map(|d| d.amber_count)
+        .sum();
+
+    let issues = issues(&s, monitor_processes);
+    let status = issues
+        .iter()
+        .map(|i| i.status)
+        .max()
+        .unwrap_or(Status::Green);
+    let message = match status {
+        Status::Red => MSG_RED,
+        Status::Amber => MSG_AMBER,
+        Status::Green => MSG_GREEN,
+    };
+    let action = next_action(&s, status, stale, red, amber, monitor_processes);
+    Summary {
+        status,
+        message: message.to_owned(),
+        suggested_next_action: action.to_owned(),
+        issues: issues.iter().map(|i| i.text.clone()).collect(),
+        issue_details: issues,
+        red_processes: red,
+        amber_processes: amber,
+        green_processes: green,
+        stale_processes: stale,
+        monitor_processes,
+        deliverer_processes: count_type("deliverer"),
+        dependency_red_count,
+        dependency_amber_count,
+    }
+}
+
+/// All issues, red ones first, each group in the order rule §7 lists.
+fn issues(s: &Sections<'_>, monitor_processes: u64) -> Vec<Issue> {
+    let mut all = Vec::new();
+    let mut push = |status: Status, text: String| all.push(Issue { status, text });
+    let entries = &s.processes.entries;
+    if entries.is_empty() {
+        push(Status::Amber, NO_PROCESS_ROWS.to_owned());
+    }
+    for entry in entries {
+        let id = &entry.process_id;
+        if entry.stale {
+            push(
+                Status::Red,
+                format!("{id} heartbeat stale age={}s", entry.last_heartbeat_age_sec),
+            );
+            continue;
+        }
+        match Health::of(entry) {
+            Health::Known(Status::Green) => {}
+            Health::Known(status) => push(status, format!("{id} health_status={status}")),
+            Health::Unknown => push(
+                Status::Amber,
+                format!("{id} health_status={:?}", entry.health_status),
+            ),
+        }
+    }
+    for id in &s.processes.unreadable_dependency_health {
+        push(Status::Amber, format!("{id} dependency_health unreadable"));
+    }
+    if monitor_processes == 0 {
+        push(Status::Amber, NO_MONITOR_ROWS.to_owned());
+    }
+    if s.coverage.status != Status::Green {
+        let detail = s.coverage.error.clone().unwrap_or_default();
+        push(s.coverage.status, format!("bucket coverage: {detail}"));
+    }
+    if s.drift.status != Status::Green {
+        push(
+            s.drift.status,
+            format!("projection drift: {}", drift::issue_detail(s.drift)),
+        );
+    }
+    if s.delivery.status != Status::Green {
+        push(
+            s.delivery.status,
+            format!("delivery queues: {}", delivery::issue_detail(s.delivery)),
+        );
+    }
+    let posture = &s.delivery.posture;
+    if posture.status != Status::Green {
+        push(
+            posture.status,
+            format!("delivery posture: {}", posture.message),
+        );
+    }
+    // Stable: each group keeps the order above.
+    all.sort_by_key(|issue| std::cmp::Reverse(issue.status));
+    all
+}
+
+fn next_action(
+    s: &Sections<'_>,
+    status: Status,
+    stale: u64,
+    red_processes: u64,
+    amber_processes: u64,
+    monitor_processes: u64,
+) -> &'static str {
+    if stale > 0 {
+        ACTION_STALE
+    } else if s.coverage.status == Status::Red {
+        ACTION_COVERAGE_RED
+    } else if s.drift.status == Status::Red {
+        ACTION_DRIFT_RED
+    } else if s.delivery.status == Status::Red {
+        ACTION_DELIVERY_RED
+    } else if red_processes > 0 {
+        ACTION_RED_PROCESSES
+    } else if s.delivery.status == Status::Amber {
+        ACTION_DELIVERY_AMBER
+    } else if s.delivery.posture.status == Status::Amber {
+        ACTION_POSTURE_AMBER
+    } else if s.coverage.status == Status::Amber {
+        ACTION_COVERAGE_AMBER
+    } else if monitor_processes == 0 {
+        ACTION_NO_MONITORS
+    } else if amber_processes > 0 {
+        ACTION_AMBER_PROCESSES
+    } else if status != Status::Green {
+        ACTION_REVIEW_ISSUES
+    } else {
+        ACTION_HEALTHY
+    }
+}

@@ -53,6 +53,8 @@ mod decode;
 mod error;
 mod queries;
 mod reader;
+#[cfg(feature = "seed")]
+pub mod seed;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,0 +1,1 @@
+//! The live-looking demo fleet of `fleetd demo` (being written).

@@ -1,0 +1,1 @@
+//! The production-sized benchmark data set (being written).

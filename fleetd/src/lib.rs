@@ -1,0 +1,28 @@
+//! fleetd: the read-only fleet dashboard daemon for jetmon v2.
+//!
+//! - [`settings`]: the TOML file + `FLEETD_*` environment, validated.
+//! - [`startup`]: [`Application`], the bound server and its lifecycle
+//!   (systemd readiness, SIGHUP reload, graceful stop).
+//! - [`snapshots`]: [`SnapshotService`], the cache and the one place that
+//!   reads the database; [`stats`]: its counters.
+//! - [`routes`]: thin handlers; [`middleware`]: method filter and headers.
+//! - [`page`]: the server-rendered HTML (maud).
+//! - [`cli`], [`serve`]: the command line.
+
+pub mod cli;
+pub mod logging;
+pub mod middleware;
+pub mod page;
+pub mod reload;
+pub mod routes;
+pub mod serve;
+pub mod settings;
+pub mod snapshots;
+pub mod startup;
+pub mod stats;
+
+pub use reload::ReloadHandle;
+pub use settings::Settings;
+pub use snapshots::{PreparedSnapshot, SnapshotService};
+pub use startup::Application;
+pub use stats::{Stats, StatsSnapshot};

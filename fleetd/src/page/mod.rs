@@ -1,0 +1,167 @@
+//! Server-rendered pages (maud): the fleet page, the per-process page and
+//! error pages.
+//!
+//! Every part of the fleet page is its own module; they all build URLs with
+//! [`format::url`] (so the configured base path is honoured everywhere),
+//! escape every database string (maud escapes spliced values; this module
+//! never uses `PreEscaped` on data), and show each status as a word *and* a
+//! colour. Nothing needs JavaScript: `static/fleet.js` only adds
+//! auto-refresh (with a pause control) and live relative times.
+
+mod coverage;
+mod delivery;
+mod dependencies;
+mod drift;
+mod filter;
+pub mod format;
+mod history;
+mod layout;
+mod process;
+mod processes;
+mod rollup;
+mod summary;
+
+#[cfg(test)]
+mod tests;
+
+pub use filter::{FilterError, ProcessFilter, StatusFilter};
+
+use chrono::{DateTime, Utc};
+use fleet_core::snapshot::{rfc3339, ProcessEntry};
+use fleet_core::{FleetSnapshot, Status};
+use maud::{html, Markup};
+use serde::Serialize;
+
+/// Why the page shows an older snapshot than asked for.
+#[derive(Debug, Clone)]
+pub struct StaleNotice {
+    /// When the last build attempt failed.
+    pub failed_at: DateTime<Utc>,
+    /// Generic, client-safe reason (never database text), e.g. "the database is unreachable".
+    pub reason: String,
+}
+
+/// One change of the fleet status, as remembered by fleetd's in-memory
+/// history (also the element type of `/api/fleet/history`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    /// `generated_at` of the first snapshot with the new status.
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    pub from: Status,
+    pub to: Status,
+    /// The first issue of that snapshot, if any.
+    pub top_issue: Option<String>,
+}
+
+/// Everything the fleet page is rendered from.
+#[derive(Debug)]
+pub struct PageContext<'a> {
+    pub snapshot: &'a FleetSnapshot,
+    /// "" or e.g. "/ops/fleet" (no trailing slash); every link and asset URL starts with it.
+    pub base_path: &'a str,
+    /// Render time (for "data as of … ago").
+    pub now: DateTime<Utc>,
+    /// Set when this is the last good snapshot because the latest build failed.
+    pub stale: Option<StaleNotice>,
+    /// The processes-table filter parsed from the query string
+    /// ([`ProcessFilter::from_query`]); `&ProcessFilter::NONE` for none.
+    pub filter: &'a ProcessFilter,
+    /// Recent fleet-status transitions, in any order (shown newest first);
+    /// `&[]` when none were recorded.
+    pub history: &'a [Transition],
+    /// Since when the fleet has had its current status, as far as fleetd
+    /// knows (the latest transition, or the first snapshot fleetd built);
+    /// `None` if unknown.
+    pub status_since: Option<DateTime<Utc>>,
+}
+
+/// Everything the page of one process (`/fleet/process/{process_id}`) is
+/// rendered from. The server looks the process up (see [`find_process`]) and
+/// answers 404 itself when there is none.
+#[derive(Debug)]
+pub struct ProcessPageContext<'a> {
+    pub snapshot: &'a FleetSnapshot,
+    /// The process to show; one of `snapshot.processes`.
+    pub process: &'a ProcessEntry,
+    /// "" or e.g. "/ops/fleet" (no trailing slash).
+    pub base_path: &'a str,
+    /// Render time.
+    pub now: DateTime<Utc>,
+    /// Set when this is the last good snapshot because the latest build failed.
+    pub stale: Option<StaleNotice>,
+}
+
+/// The process with this id, if the snapshot has one.
+pub fn find_process<'a>(snapshot: &'a FleetSnapshot, process_id: &str) -> Option<&'a ProcessEntry> {
+    snapshot
+        .processes
+        .iter()
+        .find(|p| p.process_id == process_id)
+}
+
+/// The fleet page (`/fleet`).
+pub fn fleet_page(ctx: &PageContext<'_>) -> Markup {
+    let snap = ctx.snapshot;
+    let status = snap.summary.status;
+    let title = format!(
+        "{} \u{b7} {} \u{b7} fleetd",
+        status.as_str().to_uppercase(),
+        snap.summary.message
+    );
+    let reload = format::fleet_url(ctx.base_path, &ctx.filter.to_query(), None);
+    let main = html! {
+        @if let Some(notice) = &ctx.stale {
+            (summary::stale_banner(snap, notice, ctx.now))
+        }
+        (summary::verdict(ctx))
+        (rollup::cards(ctx))
+        (delivery::section(ctx))
+        (coverage::section(ctx))
+        (processes::section(ctx))
+        (dependencies::section(ctx))
+        (drift::section(ctx))
+        (history::section(ctx))
+    };
+    layout::document(&layout::Document {
+        base: ctx.base_path,
+        title: &title,
+        tone: status.into(),
+        now: Some(ctx.now),
+        reload: Some(&reload),
+        main,
+    })
+}
+
+/// The page of one process (`/fleet/process/{process_id}`).
+pub fn process_page(ctx: &ProcessPageContext<'_>) -> Markup {
+    process::page(ctx)
+}
+
+/// A complete HTML error page (e.g. 400, 404, 405, 503 without any snapshot).
+pub fn error_page(base_path: &str, status_code: u16, title: &str, detail: &str) -> Markup {
+    let main = html! {
+        section.panel.error-page {
+            h1 { span.code { (status_code) } " " (title) }
+            p { (detail) }
+            p {
+                a href=(format::fleet_url(base_path, "", None)) { "\u{2190} back to the fleet page" }
+            }
+        }
+    };
+    let title = format!("{status_code} {title} \u{b7} fleetd");
+    layout::document(&layout::Document {
+        base: base_path,
+        title: &title,
+        tone: format::Tone::Neutral,
+        now: None,
+        reload: None,
+        main,
+    })
+}
+
+/// The 400 page for a query string [`ProcessFilter::from_query`] rejected:
+/// names the parameter and value and links to the unfiltered page.
+pub fn filter_error_page(base_path: &str, error: &FilterError) -> Markup {
+    error_page(base_path, 400, "Bad filter", &error.to_string())
+}

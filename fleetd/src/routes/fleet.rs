@@ -1,0 +1,111 @@
+//! `/fleet` (the operator page) and `/fleet/process/{process_id}`.
+
+use crate::page::{self, FilterError, ProcessFilter};
+use crate::snapshots::{PageSnapshot, PreparedSnapshot, SnapshotService};
+use actix_web::http::header::{self, ContentType};
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use std::sync::Arc;
+
+/// The page of the current snapshot; the unfiltered view is rendered once
+/// per snapshot, a filtered one (`?status=&type=&host=`) per request. When
+/// the database cannot be read: the last good snapshot under a stale-data
+/// notice; with no snapshot at all, a 503 error page.
+pub async fn page(
+    req: HttpRequest,
+    snapshots: web::Data<SnapshotService>,
+) -> Result<HttpResponse, PageError> {
+    let base_path = snapshots.base_path();
+    let filter =
+        ProcessFilter::from_query(req.query_string()).map_err(|error| PageError::BadFilter {
+            base_path: base_path.to_owned(),
+            error,
+        })?;
+    match snapshots.for_page().await {
+        PageSnapshot::Fresh(prepared) if !filter.is_active() => Ok(html(prepared.page_html())),
+        PageSnapshot::Fresh(prepared) => Ok(html(prepared.render_page(None, &filter))),
+        PageSnapshot::Stale { snapshot, notice } => {
+            Ok(html(snapshot.render_page(Some(notice), &filter)))
+        }
+        PageSnapshot::Unavailable => Err(PageError::Unavailable {
+            base_path: base_path.to_owned(),
+        }),
+    }
+}
+
+/// Every field of one process and its dependency entries.
+pub async fn process(
+    process_id: web::Path<String>,
+    snapshots: web::Data<SnapshotService>,
+) -> Result<HttpResponse, PageError> {
+    let (prepared, stale): (Arc<PreparedSnapshot>, _) = match snapshots.for_page().await {
+        PageSnapshot::Fresh(prepared) => (prepared, None),
+        PageSnapshot::Stale { snapshot, notice } => (snapshot, Some(notice)),
+        PageSnapshot::Unavailable => {
+            return Err(PageError::Unavailable {
+                base_path: snapshots.base_path().to_owned(),
+            })
+        }
+    };
+    prepared
+        .render_process_page(&process_id, stale)
+        .map(html)
+        .ok_or_else(|| PageError::UnknownProcess {
+            base_path: snapshots.base_path().to_owned(),
+        })
+}
+
+fn html(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(ContentType::html())
+        .body(body)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// No snapshot was ever built; the cause was logged by the build.
+    #[error("no fleet snapshot is available")]
+    Unavailable { base_path: String },
+    #[error("bad filter: {error}")]
+    BadFilter {
+        base_path: String,
+        error: FilterError,
+    },
+    #[error("no such process")]
+    UnknownProcess { base_path: String },
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            PageError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::BadFilter { .. } => StatusCode::BAD_REQUEST,
+            PageError::UnknownProcess { .. } => StatusCode::NOT_FOUND,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response.content_type(ContentType::html());
+        let markup = match self {
+            PageError::Unavailable { base_path } => {
+                response.insert_header((header::RETRY_AFTER, super::api::RETRY_AFTER_SECS));
+                page::error_page(
+                    base_path,
+                    StatusCode::SERVICE_UNAVAILABLE.as_u16(),
+                    "Fleet data unavailable",
+                    "fleetd cannot read the jetmon database right now and has no earlier \
+                     snapshot to show. The cause is in fleetd's log. Try again in a few seconds.",
+                )
+            }
+            PageError::BadFilter { base_path, error } => page::filter_error_page(base_path, error),
+            PageError::UnknownProcess { base_path } => page::error_page(
+                base_path,
+                StatusCode::NOT_FOUND.as_u16(),
+                "Unknown process",
+                "The current fleet snapshot has no process with this id.",
+            ),
+        };
+        response.body(markup.into_string())
+    }
+}

@@ -1,0 +1,97 @@
+//! Routes. Handlers are thin: take what they need from the request, ask the
+//! [`SnapshotService`](crate::snapshots::SnapshotService), render.
+//!
+//! To add a route: write the handler in a module here and register its path
+//! in [`configure`] (with a [`Paths`] method if other code links to it). The
+//! method filter and the security headers apply to it automatically.
+
+pub mod api;
+pub mod assets;
+pub mod errors;
+pub mod fleet;
+pub mod health;
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+
+/// Every URL fleetd serves, under the configured base path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Paths {
+    base: String,
+}
+
+impl Paths {
+    /// `base` is "" or a validated path like "/ops/fleet" (no trailing '/').
+    pub fn new(base: &str) -> Self {
+        Paths {
+            base: base.to_owned(),
+        }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn fleet(&self) -> String {
+        format!("{}/fleet", self.base)
+    }
+
+    /// The page of one process; `process_id` must already be URL-encoded.
+    pub fn process(&self, process_id: &str) -> String {
+        format!("{}/fleet/process/{process_id}", self.base)
+    }
+
+    pub fn api(&self) -> String {
+        format!("{}/api", self.base)
+    }
+
+    pub fn api_fleet(&self) -> String {
+        format!("{}/api/fleet", self.base)
+    }
+
+    pub fn healthz(&self) -> String {
+        format!("{}/healthz", self.base)
+    }
+
+    pub fn readyz(&self) -> String {
+        format!("{}/readyz", self.base)
+    }
+
+    pub fn static_file(&self, name: &str) -> String {
+        format!("{}/static/{name}", self.base)
+    }
+
+    /// Paths whose errors are answered in JSON: the API is for scripts.
+    pub fn is_api(&self, path: &str) -> bool {
+        let api = self.api();
+        path == api
+            || path
+                .strip_prefix(&api)
+                .is_some_and(|rest| rest.starts_with('/'))
+    }
+}
+
+/// Registers every route. Resources take any method: the
+/// [`read_only`](crate::middleware::read_only) middleware has already turned
+/// everything but GET and HEAD into a 405, and HEAD is answered like GET
+/// (actix drops the body).
+pub fn configure(cfg: &mut web::ServiceConfig, paths: &Paths) {
+    let mut root = vec!["/".to_owned()];
+    if !paths.base().is_empty() {
+        root.push(paths.base().to_owned());
+        root.push(format!("{}/", paths.base()));
+    }
+    cfg.service(web::resource(root).to(redirect_to_fleet))
+        .service(web::resource(paths.fleet()).to(fleet::page))
+        .service(web::resource(paths.process("{process_id}")).to(fleet::process))
+        .service(web::resource(paths.api_fleet()).to(api::fleet))
+        .service(web::resource(paths.healthz()).to(health::healthz))
+        .service(web::resource(paths.readyz()).to(health::readyz))
+        .service(web::resource(paths.static_file("{file}")).to(assets::serve));
+}
+
+async fn redirect_to_fleet(paths: web::Data<Paths>) -> HttpResponse {
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, paths.fleet()))
+        .finish()
+}

@@ -1,0 +1,579 @@
+//! Configuration: spec defaults, then the TOML file, then `FLEETD_<SECTION>__<KEY>`
+//! environment variables, each layer overriding the one before.
+//!
+//! The file format is deserialised into private `Raw*` structs with
+//! `deny_unknown_fields` (a misspelt key is an error, not a silent default),
+//! then validated into the typed [`Settings`] the rest of fleetd uses. Every
+//! error names the key (`section.key`) it is about.
+
+use config::{Config, Environment, File, FileFormat};
+use fleet_core::Thresholds;
+use log::LevelFilter;
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where `fleetd serve` reads its file when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/fleetd/fleetd.toml";
+
+/// Prefix of configuration environment variables (`FLEETD_DATABASE__URL`).
+pub const ENV_PREFIX: &str = "FLEETD_";
+/// Separates the section from the key in an environment variable name.
+pub const ENV_SEPARATOR: &str = "__";
+
+/// Where a configuration was loaded from; reloading (SIGHUP) reads the same.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigSource {
+    pub path: PathBuf,
+    /// A missing file is an error only when the operator named it: the
+    /// default path may legitimately not exist (defaults + environment).
+    pub required: bool,
+}
+
+impl ConfigSource {
+    /// `--config PATH`: the file must exist.
+    pub fn explicit(path: impl Into<PathBuf>) -> Self {
+        ConfigSource {
+            path: path.into(),
+            required: true,
+        }
+    }
+
+    /// The default path; a missing file means defaults + environment only.
+    pub fn default_path() -> Self {
+        ConfigSource {
+            path: PathBuf::from(DEFAULT_CONFIG_PATH),
+            required: false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("configuration file {path} does not exist")]
+    FileNotFound { path: PathBuf },
+    /// Parse errors, unknown keys and wrongly typed values, as reported by
+    /// the `config` crate (its messages name the key and the source).
+    #[error("{0}")]
+    Load(String),
+    #[error("invalid value for `{key}`: {reason}")]
+    Invalid { key: &'static str, reason: String },
+    #[error("`database.password_file`: cannot read {path}: {source}")]
+    PasswordFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A value that must never be printed (`{:?}` shows `[redacted]`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub fleet: FleetSettings,
+    pub cache: CacheSettings,
+    pub log: LogSettings,
+    /// Where this was loaded from (`None` when built in code, e.g. tests);
+    /// SIGHUP re-reads it.
+    pub source: Option<ConfigSource>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerSettings {
+    pub listen: SocketAddr,
+    /// "" or a path like "/ops/fleet": starts with '/', no trailing '/'.
+    pub base_path: String,
+}
+
+#[derive(Clone, PartialEq)]
+pub struct DatabaseSettings {
+    /// May hold a password; use [`DatabaseSettings::redacted_url`] in logs.
+    pub url: String,
+    pub password_file: Option<PathBuf>,
+    /// Read from `password_file` at load time.
+    pub password: Option<Secret>,
+    pub pool_max: usize,
+    pub connect_timeout: Duration,
+    pub statement_timeout: Duration,
+    pub drift_statement_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FleetSettings {
+    pub bucket_total: u32,
+    pub heartbeat_grace: Duration,
+    pub recent_window: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheSettings {
+    /// Zero disables the snapshot cache (concurrent requests still share
+    /// one in-flight build).
+    pub ttl: Duration,
+    pub drift_interval: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LogSettings {
+    pub level: LevelFilter,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        // The raw defaults are the spec's; they always validate.
+        Settings::from_raw(RawSettings::default(), None).expect("the built-in defaults are valid")
+    }
+}
+
+impl Settings {
+    /// Loads defaults → file → environment, validates, reads the password file.
+    pub fn load(source: &ConfigSource) -> Result<Settings, SettingsError> {
+        Self::load_with_env(source, std::env::vars())
+    }
+
+    /// [`Settings::load`] with an explicit environment (tests, and so that the
+    /// filtering of variables is in one place).
+    pub fn load_with_env(
+        source: &ConfigSource,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings, SettingsError> {
+        if source.required && !source.path.exists() {
+            return Err(SettingsError::FileNotFound {
+                path: source.path.clone(),
+            });
+        }
+        let raw: RawSettings = Config::builder()
+            .add_source(
+                File::from(source.path.as_path())
+                    .format(FileFormat::Toml)
+                    .required(source.required),
+            )
+            .add_source(
+                Environment::with_prefix(ENV_PREFIX.trim_end_matches('_'))
+                    .prefix_separator("_")
+                    .separator(ENV_SEPARATOR)
+                    .try_parsing(true)
+                    .source(Some(config_env(env))),
+            )
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(load_error)?;
+        Settings::from_raw(raw, Some(source.clone()))
+    }
+
+    /// Parses a TOML text (no environment); for tests and tools.
+    pub fn from_toml_str(text: &str) -> Result<Settings, SettingsError> {
+        let raw: RawSettings = Config::builder()
+            .add_source(File::from_str(text, FileFormat::Toml))
+            .build()
+            .and_then(Config::try_deserialize)
+            .map_err(load_error)?;
+        Settings::from_raw(raw, None)
+    }
+
+    /// The rollup thresholds of `[fleet]`.
+    pub fn thresholds(&self) -> Thresholds {
+        Thresholds {
+            bucket_total: self.fleet.bucket_total,
+            heartbeat_grace: self.fleet.heartbeat_grace,
+            recent_window: self.fleet.recent_window,
+        }
+    }
+
+    fn from_raw(raw: RawSettings, source: Option<ConfigSource>) -> Result<Settings, SettingsError> {
+        let server = ServerSettings {
+            listen: raw
+                .server
+                .listen
+                .parse()
+                .map_err(|e| SettingsError::Invalid {
+                    key: "server.listen",
+                    reason: format!("{:?} is not an IP:port address ({e})", raw.server.listen),
+                })?,
+            base_path: validate_base_path(&raw.server.base_path)?,
+        };
+
+        let db = raw.database;
+        if !db.url.starts_with("mysql://") {
+            return Err(SettingsError::Invalid {
+                key: "database.url",
+                reason: "must be a mysql:// URL".into(),
+            });
+        }
+        let password_file =
+            (!db.password_file.trim().is_empty()).then(|| PathBuf::from(&db.password_file));
+        let password = password_file.as_deref().map(read_password).transpose()?;
+        let database = DatabaseSettings {
+            url: db.url,
+            password_file,
+            password,
+            pool_max: positive("database.pool_max", db.pool_max)? as usize,
+            connect_timeout: Duration::from_millis(positive(
+                "database.connect_timeout_ms",
+                db.connect_timeout_ms,
+            )?),
+            statement_timeout: Duration::from_millis(positive(
+                "database.statement_timeout_ms",
+                db.statement_timeout_ms,
+            )?),
+            drift_statement_timeout: Duration::from_millis(positive(
+                "database.drift_statement_timeout_ms",
+                db.drift_statement_timeout_ms,
+            )?),
+        };
+
+        // Buckets are SMALLINT UNSIGNED in jetmon, so 65536 is the most there can be.
+        if raw.fleet.bucket_total > 65_536 {
+            return Err(SettingsError::Invalid {
+                key: "fleet.bucket_total",
+                reason: format!(
+                    "{} is more than the 65536 buckets jetmon can address",
+                    raw.fleet.bucket_total
+                ),
+            });
+        }
+        let fleet = FleetSettings {
+            bucket_total: raw.fleet.bucket_total,
+            heartbeat_grace: Duration::from_secs(positive(
+                "fleet.heartbeat_grace_sec",
+                raw.fleet.heartbeat_grace_sec,
+            )?),
+            recent_window: Duration::from_secs(positive(
+                "fleet.recent_window_sec",
+                raw.fleet.recent_window_sec,
+            )?),
+        };
+
+        let cache = CacheSettings {
+            ttl: Duration::from_millis(raw.cache.ttl_ms),
+            drift_interval: Duration::from_secs(positive(
+                "cache.drift_interval_sec",
+                raw.cache.drift_interval_sec,
+            )?),
+        };
+
+        let log = LogSettings {
+            level: raw
+                .log
+                .level
+                .trim()
+                .parse()
+                .map_err(|_| SettingsError::Invalid {
+                    key: "log.level",
+                    reason: format!(
+                        "{:?} is not one of off, error, warn, info, debug, trace",
+                        raw.log.level
+                    ),
+                })?,
+        };
+
+        Ok(Settings {
+            server,
+            database,
+            fleet,
+            cache,
+            log,
+            source,
+        })
+    }
+}
+
+impl DatabaseSettings {
+    /// The reader's settings (the password travels separately from the URL).
+    pub fn db_settings(&self) -> fleet_sql::DbSettings {
+        fleet_sql::DbSettings {
+            url: self.url.clone(),
+            password: self.password.as_ref().map(|p| p.expose().to_owned()),
+            pool_max: self.pool_max,
+            connect_timeout: self.connect_timeout,
+            statement_timeout: self.statement_timeout,
+            drift_statement_timeout: self.drift_statement_timeout,
+        }
+    }
+
+    /// The URL with any password replaced, for logs and `Debug`.
+    pub fn redacted_url(&self) -> String {
+        self.db_settings().redacted_url()
+    }
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &self.redacted_url())
+            .field("password_file", &self.password_file)
+            .field("password", &self.password)
+            .field("pool_max", &self.pool_max)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("statement_timeout", &self.statement_timeout)
+            .field("drift_statement_timeout", &self.drift_statement_timeout)
+            .finish()
+    }
+}
+
+/// The `config` crate reports an unknown key as "unknown field `k`, expected
+/// ... for key `section`"; operators look for the full `section.k`.
+fn load_error(err: config::ConfigError) -> SettingsError {
+    let message = err.to_string();
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, rest)| {
+            let section = rest
+                .rsplit_once(" for key `")
+                .and_then(|(_, key)| key.split_once('`'))
+                .map(|(key, _)| key);
+            match section {
+                Some(section) => format!("unknown key `{section}.{field}`"),
+                None => format!("unknown section `{field}`"),
+            }
+        });
+    SettingsError::Load(match unknown {
+        Some(what) => format!("{what} ({message})"),
+        None => message,
+    })
+}
+
+/// Only `FLEETD_<SECTION>__<KEY>` variables are configuration. Other
+/// `FLEETD_*` names (e.g. the tests' `FLEETD_TEST_DATABASE_URL`) have no `__`
+/// and are not ours to reject.
+fn config_env(env: impl IntoIterator<Item = (String, String)>) -> HashMap<String, String> {
+    env.into_iter()
+        .filter(|(name, _)| {
+            name.strip_prefix(ENV_PREFIX)
+                .is_some_and(|rest| rest.contains(ENV_SEPARATOR))
+        })
+        .collect()
+}
+
+fn positive(key: &'static str, value: u64) -> Result<u64, SettingsError> {
+    if value == 0 {
+        Err(SettingsError::Invalid {
+            key,
+            reason: "must be greater than 0".into(),
+        })
+    } else {
+        Ok(value)
+    }
+}
+
+fn validate_base_path(value: &str) -> Result<String, SettingsError> {
+    let invalid = |reason: &str| SettingsError::Invalid {
+        key: "server.base_path",
+        reason: format!("{value:?} {reason}"),
+    };
+    if value.is_empty() {
+        return Ok(String::new());
+    }
+    if !value.starts_with('/') {
+        return Err(invalid("must start with '/' (or be empty)"));
+    }
+    if value.ends_with('/') {
+        return Err(invalid("must not end with '/' (use \"\" for the root)"));
+    }
+    if value.contains("//") {
+        return Err(invalid("must not contain an empty segment"));
+    }
+    // Route patterns and HTML attributes are built from it: keep to the
+    // characters a URL path needs no escaping for.
+    if !value
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | '-' | '_' | '.' | '~'))
+    {
+        return Err(invalid(
+            "may contain only letters, digits, '/', '-', '_', '.' and '~'",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+fn read_password(path: &Path) -> Result<Secret, SettingsError> {
+    let text = std::fs::read_to_string(path).map_err(|source| SettingsError::PasswordFile {
+        path: path.to_owned(),
+        source,
+    })?;
+    // Files written by `echo` or editors end in a newline that is not part
+    // of the password.
+    Ok(Secret(text.trim_end_matches(['\n', '\r']).to_owned()))
+}
+
+// ---- the file format ------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawSettings {
+    server: RawServer,
+    database: RawDatabase,
+    fleet: RawFleet,
+    cache: RawCache,
+    log: RawLog,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawServer {
+    listen: String,
+    base_path: String,
+}
+
+impl Default for RawServer {
+    fn default() -> Self {
+        RawServer {
+            listen: "127.0.0.1:8080".into(),
+            base_path: String::new(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawDatabase {
+    url: String,
+    password_file: String,
+    pool_max: u64,
+    connect_timeout_ms: u64,
+    statement_timeout_ms: u64,
+    drift_statement_timeout_ms: u64,
+}
+
+impl Default for RawDatabase {
+    fn default() -> Self {
+        RawDatabase {
+            url: "mysql://fleetd@127.0.0.1:3306/jetmon".into(),
+            password_file: String::new(),
+            pool_max: 8,
+            connect_timeout_ms: 5000,
+            statement_timeout_ms: 3000,
+            drift_statement_timeout_ms: 60_000,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawFleet {
+    bucket_total: u32,
+    heartbeat_grace_sec: u64,
+    recent_window_sec: u64,
+}
+
+impl Default for RawFleet {
+    fn default() -> Self {
+        RawFleet {
+            bucket_total: Thresholds::DEFAULT_BUCKET_TOTAL,
+            heartbeat_grace_sec: Thresholds::DEFAULT_HEARTBEAT_GRACE.as_secs(),
+            recent_window_sec: Thresholds::DEFAULT_RECENT_WINDOW.as_secs(),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawCache {
+    ttl_ms: u64,
+    drift_interval_sec: u64,
+}
+
+impl Default for RawCache {
+    fn default() -> Self {
+        RawCache {
+            ttl_ms: 5000,
+            drift_interval_sec: 60,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawLog {
+    level: String,
+}
+
+impl Default for RawLog {
+    fn default() -> Self {
+        RawLog {
+            level: "info".into(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_the_specs() {
+        let s = Settings::default();
+        assert_eq!(s.server.listen, "127.0.0.1:8080".parse().expect("addr"));
+        assert_eq!(s.server.base_path, "");
+        assert_eq!(s.database.url, "mysql://fleetd@127.0.0.1:3306/jetmon");
+        assert_eq!(s.database.pool_max, 8);
+        assert_eq!(s.database.statement_timeout, Duration::from_millis(3000));
+        assert_eq!(
+            s.database.drift_statement_timeout,
+            Duration::from_millis(60_000)
+        );
+        assert_eq!(s.thresholds(), Thresholds::default());
+        assert_eq!(s.cache.ttl, Duration::from_millis(5000));
+        assert_eq!(s.cache.drift_interval, Duration::from_secs(60));
+        assert_eq!(s.log.level, LevelFilter::Info);
+    }
+
+    #[test]
+    fn debug_never_shows_passwords() {
+        let mut s = Settings::default();
+        s.database.url = "mysql://u:hunter2@h/db".into();
+        s.database.password = Some(Secret::new("sw0rdfish"));
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2"), "{debug}");
+        assert!(!debug.contains("sw0rdfish"), "{debug}");
+        assert!(debug.contains("mysql://u:***@h/db"), "{debug}");
+    }
+
+    #[test]
+    fn only_double_underscore_variables_are_configuration() {
+        let env = config_env([
+            ("FLEETD_DATABASE__URL".to_string(), "x".to_string()),
+            ("FLEETD_TEST_DATABASE_URL".to_string(), "y".to_string()),
+            ("PATH".to_string(), "/bin".to_string()),
+        ]);
+        assert_eq!(env.len(), 1);
+        assert!(env.contains_key("FLEETD_DATABASE__URL"));
+    }
+
+    #[test]
+    fn base_path_rules() {
+        assert_eq!(validate_base_path("").ok().as_deref(), Some(""));
+        assert_eq!(
+            validate_base_path("/ops/fleet").ok().as_deref(),
+            Some("/ops/fleet")
+        );
+        for bad in ["/", "ops", "/ops/", "/a//b", "/a b", "/a?b", "/\"x"] {
+            assert!(validate_base_path(bad).is_err(), "{bad:?} must be rejected");
+        }
+    }
+}

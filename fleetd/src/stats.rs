@@ -1,0 +1,117 @@
+//! fleetd's own counters, kept in one place.
+//!
+//! Everything that counts what fleetd does (snapshot builds, cache hits, drift
+//! scans) increments a field here, so that `/metrics` (Prometheus) can be
+//! added by reading these values without touching the code that counts.
+//! Plain atomics: incrementing them costs nothing on the request path.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+#[derive(Debug, Default)]
+pub struct Stats {
+    builds_started: AtomicU64,
+    builds_succeeded: AtomicU64,
+    builds_failed: AtomicU64,
+    cache_hits: AtomicU64,
+    cache_misses: AtomicU64,
+    drift_scans_succeeded: AtomicU64,
+    drift_scans_failed: AtomicU64,
+    last_build_micros: AtomicU64,
+    last_drift_scan_micros: AtomicU64,
+    reloads_succeeded: AtomicU64,
+    reloads_failed: AtomicU64,
+}
+
+/// A copy of the counters at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatsSnapshot {
+    /// Snapshot builds begun (each one reads the database once).
+    pub builds_started: u64,
+    pub builds_succeeded: u64,
+    /// Builds that produced no snapshot (the process-health read failed).
+    pub builds_failed: u64,
+    /// Requests answered from the cached snapshot.
+    pub cache_hits: u64,
+    /// Requests that found no fresh snapshot (concurrent misses share a build).
+    pub cache_misses: u64,
+    pub drift_scans_succeeded: u64,
+    pub drift_scans_failed: u64,
+    /// Duration of the latest finished build (successful or not).
+    pub last_build: Duration,
+    /// Duration of the latest finished drift scan.
+    pub last_drift_scan: Duration,
+    pub reloads_succeeded: u64,
+    pub reloads_failed: u64,
+}
+
+impl Stats {
+    pub fn snapshot(&self) -> StatsSnapshot {
+        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
+        StatsSnapshot {
+            builds_started: get(&self.builds_started),
+            builds_succeeded: get(&self.builds_succeeded),
+            builds_failed: get(&self.builds_failed),
+            cache_hits: get(&self.cache_hits),
+            cache_misses: get(&self.cache_misses),
+            drift_scans_succeeded: get(&self.drift_scans_succeeded),
+            drift_scans_failed: get(&self.drift_scans_failed),
+            last_build: Duration::from_micros(get(&self.last_build_micros)),
+            last_drift_scan: Duration::from_micros(get(&self.last_drift_scan_micros)),
+            reloads_succeeded: get(&self.reloads_succeeded),
+            reloads_failed: get(&self.reloads_failed),
+        }
+    }
+
+    /// Snapshot builds begun so far.
+    pub fn builds(&self) -> u64 {
+        self.builds_started.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn build_started(&self) {
+        self.builds_started.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn build_finished(&self, ok: bool, took: Duration) {
+        let counter = if ok {
+            &self.builds_succeeded
+        } else {
+            &self.builds_failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.last_build_micros
+            .store(micros(took), Ordering::Relaxed);
+    }
+
+    pub(crate) fn cache_hit(&self) {
+        self.cache_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn cache_miss(&self) {
+        self.cache_misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn drift_scan_finished(&self, ok: bool, took: Duration) {
+        let counter = if ok {
+            &self.drift_scans_succeeded
+        } else {
+            &self.drift_scans_failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        self.last_drift_scan_micros
+            .store(micros(took), Ordering::Relaxed);
+    }
+
+    pub(crate) fn reload_finished(&self, ok: bool) {
+        let counter = if ok {
+            &self.reloads_succeeded
+        } else {
+            &self.reloads_failed
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}

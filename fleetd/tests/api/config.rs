@@ -1,0 +1,187 @@
+//! Configuration loading: layering, unknown keys, bad values, secrets.
+
+use fleetd::settings::{ConfigSource, Settings, SettingsError};
+use std::io::Write;
+use std::time::Duration;
+
+fn file(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::Builder::new()
+        .suffix(".toml")
+        .tempfile()
+        .expect("temp file");
+    f.write_all(text.as_bytes()).expect("write config");
+    f
+}
+
+fn load(text: &str, env: &[(&str, &str)]) -> Result<Settings, SettingsError> {
+    let f = file(text);
+    let env = env.iter().map(|(k, v)| (k.to_string(), v.to_string()));
+    Settings::load_with_env(&ConfigSource::explicit(f.path()), env)
+}
+
+fn error_of(text: &str, env: &[(&str, &str)]) -> String {
+    load(text, env)
+        .expect_err("configuration must be rejected")
+        .to_string()
+}
+
+#[test]
+fn the_spec_example_file_loads_to_the_defaults() {
+    let spec_example = r#"
+[server]
+listen = "127.0.0.1:8080"
+base_path = ""                 # e.g. "/ops/fleet" behind a proxy
+[database]
+url = "mysql://fleetd@127.0.0.1:3306/jetmon"
+password_file = ""             # optional; e.g. a systemd credential
+pool_max = 8
+statement_timeout_ms = 3000
+drift_statement_timeout_ms = 60000
+[fleet]
+bucket_total = 1000
+heartbeat_grace_sec = 600
+recent_window_sec = 900
+[cache]
+ttl_ms = 5000                  # 0 disables the snapshot cache
+drift_interval_sec = 60
+[log]
+level = "info"                 # RUST_LOG, when set, wins
+"#;
+    let mut loaded = load(spec_example, &[]).expect("the spec's example is valid");
+    loaded.source = None;
+    assert_eq!(loaded, Settings::default());
+}
+
+#[test]
+fn unknown_keys_are_errors_naming_the_key() {
+    let err = error_of("[cache]\nttl = 5\n", &[]);
+    assert!(err.contains("cache.ttl"), "{err}");
+    let err = error_of("[chache]\nttl_ms = 5\n", &[]);
+    assert!(err.contains("chache"), "{err}");
+    let err = error_of("", &[("FLEETD_SERVER__LISTEN_ADDR", "x")]);
+    assert!(err.contains("server.listen_addr"), "{err}");
+}
+
+#[test]
+fn bad_values_are_errors_naming_the_key() {
+    let cases = [
+        ("[database]\npool_max = 0\n", "database.pool_max"),
+        ("[database]\npool_max = \"many\"\n", "database.pool_max"),
+        ("[database]\npool_max = -1\n", "database.pool_max"),
+        (
+            "[database]\nstatement_timeout_ms = 0\n",
+            "database.statement_timeout_ms",
+        ),
+        (
+            "[database]\ndrift_statement_timeout_ms = 0\n",
+            "database.drift_statement_timeout_ms",
+        ),
+        ("[database]\nurl = \"postgres://x\"\n", "database.url"),
+        ("[server]\nlisten = \"localhost\"\n", "server.listen"),
+        ("[server]\nbase_path = \"ops\"\n", "server.base_path"),
+        ("[server]\nbase_path = \"/ops/\"\n", "server.base_path"),
+        ("[fleet]\nbucket_total = 70000\n", "fleet.bucket_total"),
+        (
+            "[fleet]\nheartbeat_grace_sec = 0\n",
+            "fleet.heartbeat_grace_sec",
+        ),
+        (
+            "[fleet]\nrecent_window_sec = 0\n",
+            "fleet.recent_window_sec",
+        ),
+        (
+            "[cache]\ndrift_interval_sec = 0\n",
+            "cache.drift_interval_sec",
+        ),
+        ("[log]\nlevel = \"loud\"\n", "log.level"),
+    ];
+    for (text, key) in cases {
+        let err = error_of(text, &[]);
+        assert!(err.contains(key), "{text:?}: {err}");
+    }
+    let err = error_of("", &[("FLEETD_FLEET__BUCKET_TOTAL", "lots")]);
+    assert!(err.contains("fleet.bucket_total"), "{err}");
+}
+
+#[test]
+fn environment_overrides_the_file() {
+    let settings = load(
+        "[fleet]\nbucket_total = 100\n[cache]\nttl_ms = 1000\n",
+        &[
+            ("FLEETD_FLEET__BUCKET_TOTAL", "200"),
+            (
+                "FLEETD_DATABASE__URL",
+                "mysql://other@db.example:3307/jetmon",
+            ),
+            ("FLEETD_SERVER__BASE_PATH", "/ops/fleet"),
+            ("FLEETD_LOG__LEVEL", "debug"),
+        ],
+    )
+    .expect("valid");
+    assert_eq!(settings.fleet.bucket_total, 200);
+    assert_eq!(
+        settings.cache.ttl,
+        Duration::from_millis(1000),
+        "file value kept"
+    );
+    assert_eq!(
+        settings.database.url,
+        "mysql://other@db.example:3307/jetmon"
+    );
+    assert_eq!(settings.server.base_path, "/ops/fleet");
+    assert_eq!(settings.log.level, log::LevelFilter::Debug);
+}
+
+#[test]
+fn zero_ttl_is_allowed_and_means_no_cache() {
+    let settings = load("[cache]\nttl_ms = 0\n", &[]).expect("valid");
+    assert_eq!(settings.cache.ttl, Duration::ZERO);
+}
+
+#[test]
+fn other_fleetd_variables_are_not_configuration() {
+    let settings = load("", &[("FLEETD_TEST_DATABASE_URL", "mysql://root@h/x")]).expect("ignored");
+    assert_eq!(settings.database.url, Settings::default().database.url);
+}
+
+#[test]
+fn a_missing_default_file_means_defaults_but_a_missing_named_file_is_an_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("fleetd.toml");
+    let source = ConfigSource {
+        path: missing.clone(),
+        required: false,
+    };
+    let settings = Settings::load_with_env(&source, Vec::new()).expect("defaults");
+    assert_eq!(settings.fleet, Settings::default().fleet);
+
+    let err = Settings::load_with_env(&ConfigSource::explicit(&missing), Vec::new())
+        .expect_err("named file must exist")
+        .to_string();
+    assert!(err.contains(&missing.display().to_string()), "{err}");
+}
+
+#[test]
+fn password_is_read_from_the_file_without_its_newline_and_never_shown() {
+    let mut secret = tempfile::NamedTempFile::new().expect("temp file");
+    secret.write_all(b"s3cret-pw\n").expect("write");
+    let path = secret.path().display().to_string();
+    let settings = load(&format!("[database]\npassword_file = {path:?}\n"), &[]).expect("valid");
+    let password = settings.database.password.as_ref().expect("password read");
+    assert_eq!(password.expose(), "s3cret-pw");
+    assert_eq!(
+        settings.database.db_settings().password.as_deref(),
+        Some("s3cret-pw")
+    );
+    assert!(!format!("{settings:?}").contains("s3cret-pw"));
+}
+
+#[test]
+fn a_missing_password_file_names_the_key_and_the_path() {
+    let err = error_of(
+        "[database]\npassword_file = \"/nonexistent/fleetd-pw\"\n",
+        &[],
+    );
+    assert!(err.contains("database.password_file"), "{err}");
+    assert!(err.contains("/nonexistent/fleetd-pw"), "{err}");
+}

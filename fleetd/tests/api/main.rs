@@ -1,0 +1,10 @@
+//! fleetd's integration tests: real servers on random ports, against
+//! scratch databases on the local MySQL/MariaDB (`FLEETD_TEST_DATABASE_URL`,
+//! default `mysql://root@127.0.0.1:3306/test`).
+
+mod config;
+mod helpers;
+mod routes;
+mod signals;
+mod snapshot;
+mod unavailable;

@@ -1,0 +1,304 @@
+//! The built binary as a child process: startup, SIGHUP reload, SIGTERM,
+//! systemd notifications, exit codes.
+
+use crate::helpers::{client, seeded_db};
+use std::io::{BufRead, BufReader};
+use std::os::unix::net::UnixDatagram;
+use std::path::Path;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_fleetd");
+
+/// A running `fleetd serve` whose log lines are collected.
+struct ChildFleetd {
+    child: Child,
+    address: String,
+    log: Receiver<String>,
+    /// Every line received so far.
+    seen: Vec<String>,
+}
+
+impl ChildFleetd {
+    fn start(config: &Path, notify_socket: Option<&Path>) -> ChildFleetd {
+        let mut command = Command::new(BIN);
+        command
+            .args(["serve", "--config"])
+            .arg(config)
+            .env_remove("RUST_LOG")
+            .env_remove("NOTIFY_SOCKET")
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        if let Some(socket) = notify_socket {
+            command.env("NOTIFY_SOCKET", socket);
+        }
+        let mut child = command.spawn().expect("start fleetd");
+        let stderr = child.stderr.take().expect("stderr piped");
+        let (tx, log) = mpsc::channel();
+        // Drain stderr for the child's whole life (a full pipe would block it).
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut fleetd = ChildFleetd {
+            child,
+            address: String::new(),
+            log,
+            seen: Vec::new(),
+        };
+        let line = fleetd.wait_for_log("listening on http://");
+        let start = line.find("http://").expect("url in log line");
+        let url = &line[start..];
+        let end = url.find("/fleet").expect("fleet path in log line");
+        fleetd.address = url[..end].to_owned();
+        fleetd
+    }
+
+    /// The next log line containing `needle` (panics after 15 s).
+    fn wait_for_log(&mut self, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.log.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!("no log line containing {needle:?} within 15 s"),
+            }
+        }
+    }
+
+    /// The whole log, up to the child's exit (call after it exited).
+    fn full_log(&mut self) -> String {
+        self.seen.extend(self.log.iter());
+        self.seen.join("\n")
+    }
+
+    fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{name}");
+    }
+
+    fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "fleetd did not exit within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    async fn fleet_json(&self) -> serde_json::Value {
+        let response = client()
+            .get(format!("{}/api/fleet", self.address))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+        response.json().await.expect("json")
+    }
+
+    async fn status_of(&self, path: &str) -> reqwest::StatusCode {
+        client()
+            .get(format!("{}{path}", self.address))
+            .send()
+            .await
+            .expect("request")
+            .status()
+    }
+}
+
+impl Drop for ChildFleetd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config_text(database_url: &str, bucket_total: u32, level: &str) -> String {
+    format!(
+        "[server]\nlisten = \"127.0.0.1:0\"\n[database]\nurl = {database_url:?}\n\
+         [fleet]\nbucket_total = {bucket_total}\n[cache]\nttl_ms = 60000\n\
+         [log]\nlevel = {level:?}\n"
+    )
+}
+
+/// The next datagram on the notify socket.
+fn next_notification(socket: &UnixDatagram) -> String {
+    let mut buf = [0u8; 512];
+    let n = socket
+        .recv(&mut buf)
+        .expect("a notification within the timeout");
+    String::from_utf8_lossy(&buf[..n]).trim_end().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_applies_a_good_file_and_keeps_the_running_config_when_the_file_is_broken() {
+    let db = seeded_db().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("fleetd.toml");
+    std::fs::write(&config, config_text(db.url(), 1000, "info")).expect("write config");
+    let notify_path = dir.path().join("notify.sock");
+    let notify = UnixDatagram::bind(&notify_path).expect("notify socket");
+    notify
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .expect("timeout");
+
+    let mut fleetd = ChildFleetd::start(&config, Some(&notify_path));
+    assert_eq!(next_notification(&notify), "READY=1");
+    assert_eq!(
+        fleetd.fleet_json().await["bucket_coverage"]["bucket_total"],
+        1000
+    );
+
+    // A good file: the new threshold is visible on the next request.
+    std::fs::write(&config, config_text(db.url(), 500, "debug")).expect("rewrite config");
+    fleetd.signal("HUP");
+    fleetd.wait_for_log("configuration reloaded");
+    let reloading = next_notification(&notify);
+    assert!(reloading.contains("RELOADING=1"), "{reloading}");
+    assert_eq!(next_notification(&notify), "READY=1");
+    assert_eq!(
+        fleetd.fleet_json().await["bucket_coverage"]["bucket_total"],
+        500
+    );
+    // The log level changed too: builds are logged at debug.
+    fleetd.wait_for_log("fleet snapshot built");
+
+    // A broken file: logged with the key, the running config stays.
+    std::fs::write(&config, "[fleet]\nbucket_total = 250\nbogus = 1\n").expect("break config");
+    fleetd.signal("HUP");
+    let line = fleetd.wait_for_log("configuration reload failed");
+    assert!(line.contains("fleet.bogus"), "{line}");
+    assert_eq!(
+        fleetd.fleet_json().await["bucket_coverage"]["bucket_total"],
+        500
+    );
+    assert_eq!(fleetd.status_of("/healthz").await, reqwest::StatusCode::OK);
+
+    fleetd.signal("TERM");
+    assert_eq!(
+        fleetd.wait_for_exit(Duration::from_secs(20)).code(),
+        Some(0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_drains_and_exits_zero() {
+    let db = seeded_db().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("fleetd.toml");
+    std::fs::write(&config, config_text(db.url(), 1000, "info")).expect("write config");
+    let mut fleetd = ChildFleetd::start(&config, None);
+    assert_eq!(
+        fleetd.status_of("/api/fleet").await,
+        reqwest::StatusCode::OK
+    );
+
+    fleetd.signal("TERM");
+    fleetd.wait_for_log("graceful shutdown");
+    assert_eq!(
+        fleetd.wait_for_exit(Duration::from_secs(20)).code(),
+        Some(0)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn non_loopback_listen_is_warned_about_and_passwords_never_reach_the_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let password_file = dir.path().join("db-password");
+    std::fs::write(&password_file, "file-canary-pw\n").expect("write password");
+    // The URL's own password must not be logged either. Nothing listens on
+    // the database port, so every build fails and logs its error.
+    let url = crate::helpers::unreachable_database_url().replace("root@", "root:url-canary-pw@");
+    let config = dir.path().join("fleetd.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[server]\nlisten = \"0.0.0.0:0\"\n[database]\nurl = {url:?}\n\
+             password_file = {:?}\nconnect_timeout_ms = 500\n[log]\nlevel = \"trace\"\n",
+            password_file.display().to_string()
+        ),
+    )
+    .expect("write config");
+
+    let mut fleetd = ChildFleetd::start(&config, None);
+    fleetd.address = fleetd.address.replace("0.0.0.0", "127.0.0.1");
+    assert_eq!(
+        fleetd.status_of("/api/fleet").await,
+        reqwest::StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        fleetd.status_of("/fleet").await,
+        reqwest::StatusCode::SERVICE_UNAVAILABLE
+    );
+    fleetd.signal("TERM");
+    assert_eq!(
+        fleetd.wait_for_exit(Duration::from_secs(20)).code(),
+        Some(0)
+    );
+
+    let log = fleetd.full_log();
+    assert!(log.contains("not a loopback address"), "{log}");
+    assert!(
+        log.contains("snapshot build failed"),
+        "the cause is logged: {log}"
+    );
+    assert!(
+        !log.contains("canary-pw"),
+        "a password reached the log: {log}"
+    );
+}
+
+#[test]
+fn a_broken_config_file_stops_startup_with_exit_code_2_naming_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("fleetd.toml");
+    std::fs::write(&config, "[database]\npool_max = 0\n").expect("write config");
+    let output = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("run fleetd");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("database.pool_max"), "{stderr}");
+
+    let missing = dir.path().join("missing.toml");
+    let output = Command::new(BIN)
+        .arg("--config")
+        .arg(&missing)
+        .output()
+        .expect("run fleetd");
+    assert_eq!(output.status.code(), Some(2));
+}
+
+#[test]
+fn help_and_version_work_for_every_command() {
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["serve", "--help"],
+        &["serve", "--version"],
+    ] {
+        let output = Command::new(BIN).args(args).output().expect("run fleetd");
+        assert!(output.status.success(), "{args:?}");
+        assert!(!output.stdout.is_empty(), "{args:?} prints something");
+    }
+}

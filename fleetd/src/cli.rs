@@ -1,11 +1,12 @@
 //! The command line. `serve` is the default subcommand, so `fleetd` and
 //! `fleetd --config PATH` both serve.
 //!
-//! To add a subcommand (`check`, `demo`): add a variant to [`Command`] with
-//! its own `Args` struct, a module with its `run`, and a match arm in [`run`].
+//! To add a subcommand: add a variant to [`Command`] with its own `Args`
+//! struct, a module with its `run`, and a match arm in [`run`].
 
 use crate::settings::ConfigSource;
 use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -29,6 +30,45 @@ pub struct Cli {
 pub enum Command {
     /// Serve the fleet page, the JSON feed and the health endpoints (the default).
     Serve(ServeArgs),
+    /// Build one snapshot straight from the database and exit with its
+    /// status: 0 green, 1 amber, 2 red, 3 unknown (database unreadable, bad
+    /// configuration).
+    Check(CheckArgs),
+    /// Create a scratch database on a local MySQL/MariaDB, fill it with a
+    /// live-looking fleet and serve fleetd on it (dropped again on exit).
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct CheckArgs {
+    /// Configuration file [default: /etc/fleetd/fleetd.toml, used only if it exists]
+    #[arg(long, short = 'c', value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Print the complete snapshot as JSON (the body of /api/fleet) instead
+    /// of the summary.
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl CheckArgs {
+    /// An explicit `--config` must exist; the default path may be missing.
+    pub fn config_source(&self) -> ConfigSource {
+        config_source(self.config.as_ref())
+    }
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// The MySQL/MariaDB server to create the demo database on (an account
+    /// that may create and drop databases; the database part is ignored).
+    #[arg(long, value_name = "URL", default_value = fleet_sql::seed::demo::DEFAULT_SERVER_URL)]
+    pub database_url: String,
+    /// Address the demo fleetd listens on (port 0 picks a free port).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// Keep the demo database on exit instead of dropping it.
+    #[arg(long)]
+    pub keep: bool,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -41,10 +81,14 @@ pub struct ServeArgs {
 impl ServeArgs {
     /// An explicit `--config` must exist; the default path may be missing.
     pub fn config_source(&self) -> ConfigSource {
-        match &self.config {
-            Some(path) => ConfigSource::explicit(path.clone()),
-            None => ConfigSource::default_path(),
-        }
+        config_source(self.config.as_ref())
+    }
+}
+
+fn config_source(path: Option<&PathBuf>) -> ConfigSource {
+    match path {
+        Some(path) => ConfigSource::explicit(path.clone()),
+        None => ConfigSource::default_path(),
     }
 }
 
@@ -63,6 +107,8 @@ pub const EXIT_FAILURE: u8 = 1;
 pub fn run(cli: Cli) -> ExitCode {
     match cli.into_command() {
         Command::Serve(args) => crate::serve::run(&args),
+        Command::Check(args) => crate::check::run(&args),
+        Command::Demo(args) => crate::demo::run(&args),
     }
 }
 
@@ -74,26 +120,73 @@ mod tests {
         Cli::try_parse_from(std::iter::once("fleetd").chain(args.iter().copied()))
     }
 
+    fn serve_args(args: &[&str]) -> ServeArgs {
+        match parse(args).expect("parses").into_command() {
+            Command::Serve(args) => args,
+            other => panic!("expected serve, got {other:?}"),
+        }
+    }
+
     #[test]
     fn no_subcommand_means_serve_with_the_default_file() {
-        let Command::Serve(args) = parse(&[]).expect("parses").into_command();
+        let args = serve_args(&[]);
         assert_eq!(args.config_source(), ConfigSource::default_path());
     }
 
     #[test]
     fn config_without_subcommand_means_serve_with_that_file() {
-        let Command::Serve(args) = parse(&["--config", "/x.toml"])
-            .expect("parses")
-            .into_command();
+        let args = serve_args(&["--config", "/x.toml"]);
         assert_eq!(args.config_source(), ConfigSource::explicit("/x.toml"));
     }
 
     #[test]
     fn serve_takes_config() {
-        let Command::Serve(args) = parse(&["serve", "-c", "/y.toml"])
-            .expect("parses")
-            .into_command();
+        let args = serve_args(&["serve", "-c", "/y.toml"]);
         assert_eq!(args.config_source(), ConfigSource::explicit("/y.toml"));
+    }
+
+    #[test]
+    fn check_takes_config_and_json() {
+        match parse(&["check", "--config", "/z.toml", "--json"])
+            .expect("parses")
+            .into_command()
+        {
+            Command::Check(args) => {
+                assert!(args.json);
+                assert_eq!(args.config_source(), ConfigSource::explicit("/z.toml"));
+            }
+            other => panic!("expected check, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn demo_has_local_defaults() {
+        match parse(&["demo"]).expect("parses").into_command() {
+            Command::Demo(args) => {
+                assert_eq!(args.database_url, "mysql://root@127.0.0.1:3306/");
+                assert_eq!(args.listen, "127.0.0.1:8080".parse().expect("addr"));
+                assert!(!args.keep);
+            }
+            other => panic!("expected demo, got {other:?}"),
+        }
+        match parse(&[
+            "demo",
+            "--database-url",
+            "mysql://u@h/",
+            "--listen",
+            "127.0.0.1:0",
+            "--keep",
+        ])
+        .expect("parses")
+        .into_command()
+        {
+            Command::Demo(args) => {
+                assert_eq!(args.database_url, "mysql://u@h/");
+                assert_eq!(args.listen.port(), 0);
+                assert!(args.keep);
+            }
+            other => panic!("expected demo, got {other:?}"),
+        }
     }
 
     #[test]
@@ -103,6 +196,10 @@ mod tests {
             &["--version"],
             &["serve", "--help"],
             &["serve", "--version"],
+            &["check", "--help"],
+            &["check", "--version"],
+            &["demo", "--help"],
+            &["demo", "--version"],
         ] {
             let err = parse(args).expect_err("help/version exit early");
             assert!(

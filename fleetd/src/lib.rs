@@ -4,13 +4,18 @@
 //! - [`startup`]: [`Application`], the bound server and its lifecycle
 //!   (systemd readiness, SIGHUP reload, graceful stop).
 //! - [`snapshots`]: [`SnapshotService`], the cache and the one place that
-//!   reads the database; [`stats`]: its counters.
+//!   reads the database; [`stats`]: its counters; [`history`]: the status
+//!   history it records; [`metrics`]: every Prometheus metric.
 //! - [`routes`]: thin handlers; [`middleware`]: method filter and headers.
 //! - [`page`]: the server-rendered HTML (maud).
-//! - [`cli`], [`serve`]: the command line.
+//! - [`cli`], [`serve`], [`check`], [`demo`]: the command line.
 
+pub mod check;
 pub mod cli;
+pub mod demo;
+pub mod history;
 pub mod logging;
+pub mod metrics;
 pub mod middleware;
 pub mod page;
 pub mod reload;

@@ -105,6 +105,9 @@ impl ReloadHandle {
         if new.cache.drift_interval != current.cache.drift_interval {
             applied.push("cache.drift_interval_sec");
         }
+        if new.cache.build_wait != current.cache.build_wait {
+            applied.push("cache.build_wait_ms");
+        }
         if new.log.level != current.log.level {
             applied.push("log.level");
         }

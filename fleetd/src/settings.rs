@@ -135,6 +135,10 @@ pub struct CacheSettings {
     /// one in-flight build).
     pub ttl: Duration,
     pub drift_interval: Duration,
+    /// How long a request waits for a snapshot build before it is answered
+    /// without it (the page with the last good snapshot, the API with 503),
+    /// while the build goes on.
+    pub build_wait: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -180,7 +184,9 @@ impl Settings {
                     .source(Some(config_env(env))),
             )
             .build()
-            .and_then(Config::try_deserialize)
+            .map_err(load_error)
+            .and_then(only_whole_numbers)?
+            .try_deserialize()
             .map_err(load_error)?;
         Settings::from_raw(raw, Some(source.clone()))
     }
@@ -190,7 +196,9 @@ impl Settings {
         let raw: RawSettings = Config::builder()
             .add_source(File::from_str(text, FileFormat::Toml))
             .build()
-            .and_then(Config::try_deserialize)
+            .map_err(load_error)
+            .and_then(only_whole_numbers)?
+            .try_deserialize()
             .map_err(load_error)?;
         Settings::from_raw(raw, None)
     }
@@ -231,7 +239,7 @@ impl Settings {
             url: db.url,
             password_file,
             password,
-            pool_max: positive("database.pool_max", db.pool_max)? as usize,
+            pool_max: pool_max(db.pool_max)?,
             connect_timeout: Duration::from_millis(positive(
                 "database.connect_timeout_ms",
                 db.connect_timeout_ms,
@@ -273,6 +281,10 @@ impl Settings {
             drift_interval: Duration::from_secs(positive(
                 "cache.drift_interval_sec",
                 raw.cache.drift_interval_sec,
+            )?),
+            build_wait: Duration::from_millis(positive(
+                "cache.build_wait_ms",
+                raw.cache.build_wait_ms,
             )?),
         };
 
@@ -358,6 +370,43 @@ fn load_error(err: config::ConfigError) -> SettingsError {
     })
 }
 
+/// The keys whose values are whole numbers.
+const WHOLE_NUMBER_KEYS: [&str; 10] = [
+    "database.pool_max",
+    "database.connect_timeout_ms",
+    "database.statement_timeout_ms",
+    "database.drift_statement_timeout_ms",
+    "fleet.bucket_total",
+    "fleet.heartbeat_grace_sec",
+    "fleet.recent_window_sec",
+    "cache.ttl_ms",
+    "cache.drift_interval_sec",
+    "cache.build_wait_ms",
+];
+
+/// The `config` crate turns a float into an integer by rounding (`1.5`
+/// becomes 2, `-0.4` becomes 0: a cache silently switched off) and a
+/// boolean into 0 or 1. A number of milliseconds written as `1.5` or
+/// `true` is a mistake to report, naming the key. (Strings that are not
+/// numbers are reported by the deserialiser itself.)
+fn only_whole_numbers(config: Config) -> Result<Config, SettingsError> {
+    for key in WHOLE_NUMBER_KEYS {
+        let Ok(value) = config.get::<config::Value>(key) else {
+            continue; // not set: the default applies
+        };
+        let got = match value.kind {
+            config::ValueKind::Float(f) => f.to_string(),
+            config::ValueKind::Boolean(b) => b.to_string(),
+            _ => continue,
+        };
+        return Err(SettingsError::Invalid {
+            key,
+            reason: format!("must be a whole number, not {got}"),
+        });
+    }
+    Ok(config)
+}
+
 /// Only `FLEETD_<SECTION>__<KEY>` variables are configuration. Other
 /// `FLEETD_*` names (e.g. the tests' `FLEETD_TEST_DATABASE_URL`) have no `__`
 /// and are not ours to reject.
@@ -379,6 +428,26 @@ fn positive(key: &'static str, value: u64) -> Result<u64, SettingsError> {
     } else {
         Ok(value)
     }
+}
+
+/// The drift scan holds one connection for as long as it runs (up to
+/// `drift_statement_timeout`); with a single connection every snapshot
+/// would wait for it and fail, so the page would go stale whenever drift is
+/// slow. Two is the least that keeps snapshots independent of the scan.
+fn pool_max(value: u64) -> Result<usize, SettingsError> {
+    if value < 2 {
+        return Err(SettingsError::Invalid {
+            key: "database.pool_max",
+            reason: format!(
+                "{value} is too small: at least 2 (the drift scan holds one connection while it \
+                 runs, snapshots need another)"
+            ),
+        });
+    }
+    usize::try_from(value).map_err(|_| SettingsError::Invalid {
+        key: "database.pool_max",
+        reason: format!("{value} is too large"),
+    })
 }
 
 fn validate_base_path(value: &str) -> Result<String, SettingsError> {
@@ -496,6 +565,7 @@ impl Default for RawFleet {
 struct RawCache {
     ttl_ms: u64,
     drift_interval_sec: u64,
+    build_wait_ms: u64,
 }
 
 impl Default for RawCache {
@@ -503,6 +573,7 @@ impl Default for RawCache {
         RawCache {
             ttl_ms: 5000,
             drift_interval_sec: 60,
+            build_wait_ms: 5000,
         }
     }
 }
@@ -563,6 +634,25 @@ mod tests {
         ]);
         assert_eq!(env.len(), 1);
         assert!(env.contains_key("FLEETD_DATABASE__URL"));
+    }
+
+    #[test]
+    fn floats_and_booleans_are_not_whole_numbers() {
+        for (text, key) in [
+            ("[cache]\nttl_ms = -0.4\n", "cache.ttl_ms"),
+            ("[database]\npool_max = 1.5\n", "database.pool_max"),
+            ("[fleet]\nbucket_total = true\n", "fleet.bucket_total"),
+        ] {
+            let err = Settings::from_toml_str(text).expect_err(text).to_string();
+            assert!(err.contains(key) && err.contains("whole number"), "{err}");
+        }
+        assert_eq!(
+            Settings::from_toml_str("[database]\npool_max = \"6\"\n")
+                .map(|s| s.database.pool_max)
+                .ok(),
+            Some(6),
+            "a quoted number is still a number"
+        );
     }
 
     #[test]

@@ -14,12 +14,17 @@
 //! - The last good snapshot and the time of the last failed build are kept
 //!   for the stale-data banner. A failure is reused for
 //!   [`FAILED_BUILD_BACKOFF`] so an outage is not hammered with reconnects.
+//! - Every successful build is recorded in the status [`History`] (the
+//!   page's "status since" and transitions, `/api/fleet/history`), and its
+//!   fleet metrics are encoded once, on the first `/metrics` that needs them.
 //!
 //! Builds and drift scans run on the runtime given to [`SnapshotService::new`]
 //! (the daemon's multi-threaded runtime), not on the HTTP worker that happened
 //! to ask: the database pool's connections then all live on one runtime, and
 //! a build outlives a client that disconnects.
 
+use crate::history::{History, HistoryView};
+use crate::metrics::{self, MetricsError, ScrapeState};
 use crate::page::{self, PageContext, ProcessFilter, ProcessPageContext, StaleNotice};
 use crate::settings::Settings;
 use crate::stats::Stats;
@@ -27,11 +32,12 @@ use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
 use fleet_core::{DriftInput, FleetSnapshot, Thresholds};
 use fleet_sql::{FleetReader, SectionTiming, SqlError};
+use futures_util::future::{BoxFuture, FutureExt, Shared};
 use moka::future::Cache;
 use moka::Expiry;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
 use tokio::sync::Notify;
@@ -40,6 +46,8 @@ use tokio::task::JoinHandle;
 /// Why the page shows stale data: generic on purpose, the cause (database
 /// error text) is only logged.
 pub const STALE_REASON: &str = "the database could not be read (the cause is in fleetd's log)";
+/// Why the page shows stale data while a build is still running.
+pub const SLOW_REASON: &str = "the database is slow to answer; a new snapshot is still being read";
 
 /// After a failed build, requests get that failure for this long instead of
 /// starting another build: during an outage the database (or the network
@@ -54,6 +62,9 @@ pub struct LiveConfig {
     /// Zero: no caching beyond sharing one in-flight build.
     pub cache_ttl: Duration,
     pub drift_interval: Duration,
+    /// How long a request waits for a build before it is answered without
+    /// it (the build goes on and serves later requests).
+    pub build_wait: Duration,
 }
 
 impl LiveConfig {
@@ -62,6 +73,7 @@ impl LiveConfig {
             thresholds: settings.thresholds(),
             cache_ttl: settings.cache.ttl,
             drift_interval: settings.cache.drift_interval,
+            build_wait: settings.cache.build_wait,
         }
     }
 }
@@ -76,6 +88,9 @@ pub enum SnapshotError {
     Serialize(#[from] serde_json::Error),
     #[error("the snapshot build task failed: {0}")]
     Task(String),
+    /// The build is still running: the request stopped waiting for it.
+    #[error("the snapshot build is taking longer than {} ms", .0.as_millis())]
+    Slow(Duration),
 }
 
 /// A snapshot ready to serve: built once, read by every request until it
@@ -95,8 +110,12 @@ pub struct PreparedSnapshot {
     /// The cache lifetime this snapshot was built under.
     ttl: Duration,
     base_path: Arc<str>,
+    /// The service's status history (shown on the page).
+    history: Arc<History>,
     /// The unfiltered page, rendered by the first request that needs it.
     page: OnceLock<Bytes>,
+    /// The fleet part of `/metrics`, encoded by the first scrape that needs it.
+    fleet_metrics: OnceLock<Result<String, Arc<MetricsError>>>,
 }
 
 impl PreparedSnapshot {
@@ -109,19 +128,38 @@ impl PreparedSnapshot {
     }
 
     /// Renders the fleet page now (filtered, or with a stale-data notice);
-    /// not cached.
+    /// not cached. The history is read at render time: a snapshot is
+    /// recorded before any page shows it, and the history only changes when
+    /// a newer snapshot is built, so the page cached by [`Self::page_html`]
+    /// stays true for as long as this snapshot is served.
     pub fn render_page(&self, stale: Option<StaleNotice>, filter: &ProcessFilter) -> String {
+        let history = self.history.transitions();
+        let since = self.history.status_since();
         page::fleet_page(&PageContext {
             snapshot: &self.snapshot,
             base_path: &self.base_path,
             now: Utc::now(),
             stale,
             filter,
-            // Status history is not recorded yet.
-            history: &[],
-            status_since: None,
+            history: &history,
+            status_since: since.at,
+            status_since_exact: since.exact,
         })
         .into_string()
+    }
+
+    /// The fleet part of `/metrics` for this snapshot, encoded once.
+    pub fn fleet_metrics(&self) -> Result<&str, Arc<MetricsError>> {
+        self.fleet_metrics
+            .get_or_init(|| {
+                let mut out = String::with_capacity(4096);
+                metrics::encode_fleet(&mut out, &self.snapshot)
+                    .map(|()| out)
+                    .map_err(|e| Arc::new(MetricsError::from(e)))
+            })
+            .as_ref()
+            .map(String::as_str)
+            .map_err(Arc::clone)
     }
 
     /// Renders the page of one process, `None` if the snapshot has no such
@@ -212,7 +250,21 @@ struct Inner {
     drift_wake: Notify,
     last_good: RwLock<Option<Arc<PreparedSnapshot>>>,
     last_failure: RwLock<Option<Failure>>,
+    /// The build running now, if any, shared by everyone who asks for it.
+    /// It lives outside the callers' futures: a request that stops waiting
+    /// (its client left, or `build_wait` passed) neither cancels it nor
+    /// lets the next caller start a second build beside it.
+    in_flight: Mutex<Option<InFlight>>,
+    history: Arc<History>,
     stats: Stats,
+}
+
+type BuildResult = Result<Arc<PreparedSnapshot>, Arc<SnapshotError>>;
+
+/// A build in progress, for one cache generation.
+struct InFlight {
+    generation: u64,
+    build: Shared<BoxFuture<'static, BuildResult>>,
 }
 
 /// The latest failed build.
@@ -253,15 +305,30 @@ impl SnapshotService {
                 drift_wake: Notify::new(),
                 last_good: RwLock::new(None),
                 last_failure: RwLock::new(None),
+                in_flight: Mutex::new(None),
+                history: Arc::new(History::new(Utc::now())),
                 stats: Stats::default(),
             }),
         }
     }
 
     /// The current snapshot: cached, or built now (one build shared by all
-    /// concurrent callers). `Err` when the process-health read failed; the
-    /// cause has already been logged once, by the build.
-    pub async fn current(&self) -> Result<Arc<PreparedSnapshot>, Arc<SnapshotError>> {
+    /// concurrent callers). `Err` when the process-health read failed (the
+    /// cause has already been logged once, by the build), or
+    /// [`SnapshotError::Slow`] when the build takes longer than
+    /// `build_wait` — it goes on, and a later request gets its result.
+    pub async fn current(&self) -> BuildResult {
+        let wait = self.live().build_wait;
+        match tokio::time::timeout(wait, self.cached_or_build()).await {
+            Ok(result) => result,
+            Err(_) => {
+                self.inner.stats.build_wait_exceeded();
+                Err(Arc::new(SnapshotError::Slow(wait)))
+            }
+        }
+    }
+
+    async fn cached_or_build(&self) -> BuildResult {
         let generation = self.inner.generation.load(Ordering::Acquire);
         if let Some(hit) = self.inner.cache.get(&generation).await {
             self.inner.stats.cache_hit();
@@ -274,7 +341,10 @@ impl SnapshotService {
         let this = self.clone();
         self.inner
             .cache
-            .try_get_with(generation, async move { this.build_on_runtime().await })
+            .try_get_with(
+                generation,
+                async move { this.shared_build(generation).await },
+            )
             .await
             // moka wraps the init error in another Arc.
             .map_err(|error: Arc<Arc<SnapshotError>>| Arc::clone(&*error))
@@ -285,12 +355,18 @@ impl SnapshotService {
     pub async fn for_page(&self) -> PageSnapshot {
         match self.current().await {
             Ok(snapshot) => PageSnapshot::Fresh(snapshot),
-            Err(_) => match self.last_good() {
+            Err(error) => match self.last_good() {
                 Some(snapshot) => PageSnapshot::Stale {
                     snapshot,
-                    notice: StaleNotice {
-                        failed_at: self.last_failure().unwrap_or_else(Utc::now),
-                        reason: STALE_REASON.to_owned(),
+                    notice: match *error {
+                        SnapshotError::Slow(_) => StaleNotice {
+                            failed_at: Utc::now(),
+                            reason: SLOW_REASON.to_owned(),
+                        },
+                        _ => StaleNotice {
+                            failed_at: self.last_failure().unwrap_or_else(Utc::now),
+                            reason: STALE_REASON.to_owned(),
+                        },
                     },
                 },
                 None => PageSnapshot::Unavailable,
@@ -314,6 +390,7 @@ impl SnapshotService {
                     took.as_millis(),
                     prepared.snapshot.summary.status
                 );
+                self.retry_failed_drift_after_recovery();
                 self.record_success(prepared);
             }
             Err(err) => {
@@ -354,6 +431,25 @@ impl SnapshotService {
 
     pub fn stats(&self) -> &Stats {
         &self.inner.stats
+    }
+
+    /// The status history (newest first), as `/api/fleet/history` serves it.
+    pub fn history(&self) -> HistoryView {
+        self.inner.history.view()
+    }
+
+    /// The `/metrics` body for a scrape that got `current` (`None`: the
+    /// database could not be read; only fleetd's own figures follow).
+    pub fn metrics_text(
+        &self,
+        current: Option<&PreparedSnapshot>,
+    ) -> Result<String, Arc<MetricsError>> {
+        let fleet = current.map(PreparedSnapshot::fleet_metrics).transpose()?;
+        let scrape = ScrapeState {
+            snapshot_available: current.is_some(),
+            last_success: self.last_good().map(|good| good.built_at),
+        };
+        metrics::render(&self.inner.stats, scrape, fleet).map_err(Arc::new)
     }
 
     pub fn live(&self) -> LiveConfig {
@@ -434,25 +530,68 @@ impl SnapshotService {
         self.inner.reader.clone().close().await;
     }
 
-    async fn build_on_runtime(&self) -> Result<Arc<PreparedSnapshot>, Arc<SnapshotError>> {
+    /// Joins the build of `generation` in flight, or starts it as a task
+    /// of its own on the service's runtime.
+    async fn shared_build(&self, generation: u64) -> BuildResult {
+        let build = {
+            let mut slot = lock(&self.inner.in_flight);
+            match slot.as_ref() {
+                Some(running) if running.generation == generation => running.build.clone(),
+                _ => {
+                    let build = self.spawn_build(generation);
+                    *slot = Some(InFlight {
+                        generation,
+                        build: build.clone(),
+                    });
+                    build
+                }
+            }
+        };
+        build.await
+    }
+
+    fn spawn_build(&self, generation: u64) -> Shared<BoxFuture<'static, BuildResult>> {
         let this = self.clone();
-        match self
-            .inner
-            .runtime
-            .spawn(async move { this.build_now().await })
-            .await
-        {
-            Ok(result) => result,
-            Err(join) => {
-                // A panic in the rollup must not take the server down: it
-                // is a failed build like any other.
-                log::error!("fleet snapshot build task failed: {join}");
-                self.inner.stats.build_finished(false, Duration::ZERO);
-                let error = Arc::new(SnapshotError::Task(join.to_string()));
-                self.record_failure(Arc::clone(&error));
-                Err(error)
+        let task = self.inner.runtime.spawn(async move {
+            let result = this.build_now().await;
+            // Cached here, not only by the waiters' `try_get_with`: if every
+            // waiter stopped waiting, the result must still serve the next
+            // request instead of being built again.
+            if let Ok(prepared) = &result {
+                this.inner
+                    .cache
+                    .insert(generation, Arc::clone(prepared))
+                    .await;
+            }
+            // Only this build's own entry is cleared: after a reload the
+            // slot may already hold a newer generation's build.
+            let mut slot = lock(&this.inner.in_flight);
+            if slot.as_ref().is_some_and(|b| b.generation == generation) {
+                *slot = None;
+            }
+            result
+        });
+        let this = self.clone();
+        async move {
+            match task.await {
+                Ok(result) => result,
+                Err(join) => {
+                    // A panic in the rollup must not take the server down:
+                    // it is a failed build like any other.
+                    log::error!("fleet snapshot build task failed: {join}");
+                    this.inner.stats.build_finished(false, Duration::ZERO);
+                    let error = Arc::new(SnapshotError::Task(join.to_string()));
+                    this.record_failure(Arc::clone(&error));
+                    let mut slot = lock(&this.inner.in_flight);
+                    if slot.as_ref().is_some_and(|b| b.generation == generation) {
+                        *slot = None;
+                    }
+                    Err(error)
+                }
             }
         }
+        .boxed()
+        .shared()
     }
 
     async fn build(&self, live: &LiveConfig) -> Result<Arc<PreparedSnapshot>, SnapshotError> {
@@ -471,14 +610,46 @@ impl SnapshotService {
             sections,
             ttl: live.cache_ttl,
             base_path: Arc::clone(&self.inner.base_path),
+            history: Arc::clone(&self.inner.history),
             page: OnceLock::new(),
+            fleet_metrics: OnceLock::new(),
         }))
     }
 
-    /// The single place a successful build is recorded (history and metrics
-    /// hook in here).
+    /// The single place a successful build is recorded: the last good
+    /// snapshot and the status history.
     fn record_success(&self, prepared: &Arc<PreparedSnapshot>) {
+        if let Some(t) = self.inner.history.record(&prepared.snapshot) {
+            log::info!(
+                "fleet status changed: {} -> {}{}",
+                t.from,
+                t.to,
+                t.top_issue
+                    .as_deref()
+                    .map(|issue| format!(" (top issue: {issue})"))
+                    .unwrap_or_default()
+            );
+        }
         *write(&self.inner.last_good) = Some(Arc::clone(prepared));
+    }
+
+    /// Called when a build succeeded, before it is recorded: if the build
+    /// before it failed (the database was away) and so did the latest drift
+    /// scan, rescan now instead of showing drift red for up to a whole
+    /// `drift_interval` after the database is back. One extra scan per
+    /// recovery at most (a wake-up while a scan runs is kept, not queued).
+    fn retry_failed_drift_after_recovery(&self) {
+        let recovering = read(&self.inner.last_failure)
+            .as_ref()
+            .is_some_and(|failure| {
+                read(&self.inner.last_good)
+                    .as_ref()
+                    .is_none_or(|good| good.built_instant < failure.instant)
+            });
+        if recovering && matches!(*read(&self.inner.drift), DriftInput::Unreadable) {
+            log::info!("the database is readable again: rescanning projection drift now");
+            self.inner.drift_wake.notify_one();
+        }
     }
 
     fn record_failure(&self, error: Arc<SnapshotError>) {
@@ -494,6 +665,10 @@ impl SnapshotService {
 // values guarded here are replaced whole, so they are never half-written.
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn write<T>(lock: &RwLock<T>) -> std::sync::RwLockWriteGuard<'_, T> {

@@ -3,24 +3,55 @@
 //! Everything that counts what fleetd does (snapshot builds, cache hits, drift
 //! scans) increments a field here, so that `/metrics` (Prometheus) can be
 //! added by reading these values without touching the code that counts.
-//! Plain atomics: incrementing them costs nothing on the request path.
+//! Plain atomics: incrementing them costs nothing on the request path. The
+//! two duration histograms are prometheus-client histograms (observed once
+//! per build or scan, never per request); their names, help texts and
+//! buckets are declared in [`crate::metrics`] like every other metric.
 
+use crate::metrics;
+use prometheus_client::metrics::histogram::Histogram;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Stats {
     builds_started: AtomicU64,
     builds_succeeded: AtomicU64,
     builds_failed: AtomicU64,
     cache_hits: AtomicU64,
     cache_misses: AtomicU64,
+    build_waits_exceeded: AtomicU64,
     drift_scans_succeeded: AtomicU64,
     drift_scans_failed: AtomicU64,
     last_build_micros: AtomicU64,
     last_drift_scan_micros: AtomicU64,
     reloads_succeeded: AtomicU64,
     reloads_failed: AtomicU64,
+    /// Every finished snapshot build, successful or not, in seconds.
+    build_duration: Histogram,
+    /// Every finished drift scan, successful or not, in seconds.
+    drift_scan_duration: Histogram,
+}
+
+impl Default for Stats {
+    fn default() -> Self {
+        Stats {
+            builds_started: AtomicU64::default(),
+            builds_succeeded: AtomicU64::default(),
+            builds_failed: AtomicU64::default(),
+            cache_hits: AtomicU64::default(),
+            cache_misses: AtomicU64::default(),
+            build_waits_exceeded: AtomicU64::default(),
+            drift_scans_succeeded: AtomicU64::default(),
+            drift_scans_failed: AtomicU64::default(),
+            last_build_micros: AtomicU64::default(),
+            last_drift_scan_micros: AtomicU64::default(),
+            reloads_succeeded: AtomicU64::default(),
+            reloads_failed: AtomicU64::default(),
+            build_duration: Histogram::new(metrics::BUILD_DURATION_BUCKETS),
+            drift_scan_duration: Histogram::new(metrics::DRIFT_SCAN_DURATION_BUCKETS),
+        }
+    }
 }
 
 /// A copy of the counters at one moment.
@@ -35,6 +66,9 @@ pub struct StatsSnapshot {
     pub cache_hits: u64,
     /// Requests that found no fresh snapshot (concurrent misses share a build).
     pub cache_misses: u64,
+    /// Requests answered without a snapshot because the build took longer
+    /// than `cache.build_wait_ms`.
+    pub build_waits_exceeded: u64,
     pub drift_scans_succeeded: u64,
     pub drift_scans_failed: u64,
     /// Duration of the latest finished build (successful or not).
@@ -54,6 +88,7 @@ impl Stats {
             builds_failed: get(&self.builds_failed),
             cache_hits: get(&self.cache_hits),
             cache_misses: get(&self.cache_misses),
+            build_waits_exceeded: get(&self.build_waits_exceeded),
             drift_scans_succeeded: get(&self.drift_scans_succeeded),
             drift_scans_failed: get(&self.drift_scans_failed),
             last_build: Duration::from_micros(get(&self.last_build_micros)),
@@ -61,6 +96,16 @@ impl Stats {
             reloads_succeeded: get(&self.reloads_succeeded),
             reloads_failed: get(&self.reloads_failed),
         }
+    }
+
+    /// The snapshot build duration histogram (shared handle, for `/metrics`).
+    pub fn build_duration(&self) -> &Histogram {
+        &self.build_duration
+    }
+
+    /// The drift scan duration histogram (shared handle, for `/metrics`).
+    pub fn drift_scan_duration(&self) -> &Histogram {
+        &self.drift_scan_duration
     }
 
     /// Snapshot builds begun so far.
@@ -81,6 +126,7 @@ impl Stats {
         counter.fetch_add(1, Ordering::Relaxed);
         self.last_build_micros
             .store(micros(took), Ordering::Relaxed);
+        self.build_duration.observe(took.as_secs_f64());
     }
 
     pub(crate) fn cache_hit(&self) {
@@ -89,6 +135,10 @@ impl Stats {
 
     pub(crate) fn cache_miss(&self) {
         self.cache_misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn build_wait_exceeded(&self) {
+        self.build_waits_exceeded.fetch_add(1, Ordering::Relaxed);
     }
 
     pub(crate) fn drift_scan_finished(&self, ok: bool, took: Duration) {
@@ -100,6 +150,7 @@ impl Stats {
         counter.fetch_add(1, Ordering::Relaxed);
         self.last_drift_scan_micros
             .store(micros(took), Ordering::Relaxed);
+        self.drift_scan_duration.observe(took.as_secs_f64());
     }
 
     pub(crate) fn reload_finished(&self, ok: bool) {

@@ -1,7 +1,10 @@
 //! Dependencies: the rollup per dependency name, and which processes report
 //! it other than green (linked to their pages).
 
-use super::format::{count_cell, process_url, status_badge, tone_of_str, Tone};
+use super::format::{
+    count_cell, process_url, status_badge, tone_of_str, truncate, Tone, CELL_MAX_CHARS,
+    TITLE_MAX_CHARS,
+};
 use super::PageContext;
 use fleet_core::Status;
 use maud::{html, Markup};
@@ -51,7 +54,7 @@ pub fn section(ctx: &PageContext<'_>) -> Markup {
                                     td.num { (count_cell(dep.stale_count, Tone::Red)) }
                                     td.wrap {
                                         @match &dep.last_error {
-                                            Some(error) => span.errtext { (error) },
+                                            Some(error) => span.errtext title=(truncate(error, TITLE_MAX_CHARS)) { (truncate(error, CELL_MAX_CHARS)) },
                                             None => span.muted { "\u{2014}" },
                                         }
                                     }

@@ -260,6 +260,15 @@ pub fn count_cell(value: u64, tone_when_nonzero: Tone) -> Markup {
     }
 }
 
+/// Longest database text shown in a table cell: a process can report an
+/// error of any size (a 1 MB `last_error` would make the page megabytes).
+/// The JSON feed always carries the full text.
+pub const CELL_MAX_CHARS: usize = 300;
+/// Longest text in a tooltip (`title`).
+pub const TITLE_MAX_CHARS: usize = 1000;
+/// Longest database text on the per-process page.
+pub const DETAIL_MAX_CHARS: usize = 8000;
+
 /// Truncates `value` to at most `max` characters, adding an ellipsis.
 pub fn truncate(value: &str, max: usize) -> String {
     match value.char_indices().nth(max) {

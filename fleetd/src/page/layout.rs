@@ -65,7 +65,8 @@ pub fn document(doc: &Document<'_>) -> Markup {
                 main #main { (doc.main) }
                 footer.foot {
                     "fleetd " (env!("CARGO_PKG_VERSION"))
-                    " \u{b7} read-only view of the shared jetmon database \u{b7} all times UTC"
+                    " \u{b7} read-only view of the shared jetmon database \u{b7} all times UTC \u{b7} "
+                    a href=(url(doc.base, "/metrics")) { "metrics" }
                 }
             }
         }

@@ -74,6 +74,9 @@ pub struct PageContext<'a> {
     /// knows (the latest transition, or the first snapshot fleetd built);
     /// `None` if unknown.
     pub status_since: Option<DateTime<Utc>>,
+    /// `false` when `status_since` is only when fleetd started recording
+    /// (no transition seen yet): the status may be older.
+    pub status_since_exact: bool,
 }
 
 /// Everything the page of one process (`/fleet/process/{process_id}`) is

@@ -3,7 +3,8 @@
 //! that name it.
 
 use super::format::{
-    badge, fleet_url, plural, raw_status_badge, readable_age, time_full, time_utc, Tone,
+    badge, fleet_url, plural, raw_status_badge, readable_age, time_full, time_utc, truncate, Tone,
+    DETAIL_MAX_CHARS,
 };
 use super::layout;
 use super::processes::status_cell;
@@ -206,7 +207,7 @@ pub fn page(ctx: &ProcessPageContext<'_>) -> Markup {
                                     td { @match &d.checked_at { Some(at) => (at), None => span.muted { "\u{2014}" } } }
                                     td.wrap {
                                         @match &d.last_error {
-                                            Some(error) => span.errtext { (error) },
+                                            Some(error) => span.errtext { (truncate(error, DETAIL_MAX_CHARS)) },
                                             None => span.muted { "\u{2014}" },
                                         }
                                     }

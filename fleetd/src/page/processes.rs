@@ -3,7 +3,8 @@
 
 use super::filter::{ProcessFilter, StatusFilter, PARAM_HOST, PARAM_STATUS, PARAM_TYPE};
 use super::format::{
-    badge, fleet_url, process_url, raw_status_badge, status_badge, time_ago, tone_of_str, url, Tone,
+    badge, fleet_url, process_url, raw_status_badge, status_badge, time_ago, tone_of_str, truncate,
+    url, Tone, TITLE_MAX_CHARS,
 };
 use super::PageContext;
 use fleet_core::snapshot::ProcessEntry;
@@ -38,7 +39,7 @@ fn deps_cell(p: &ProcessEntry) -> Markup {
         } @else {
             @for (i, d) in bad.iter().enumerate() {
                 @if i > 0 { " " }
-                span.dep.(tone_of_str(&d.status).class()) title=(d.last_error.as_deref().unwrap_or("")) {
+                span.dep.(tone_of_str(&d.status).class()) title=(truncate(d.last_error.as_deref().unwrap_or(""), TITLE_MAX_CHARS)) {
                     span.id { (d.name) } " " (d.status)
                 }
             }

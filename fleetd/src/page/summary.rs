@@ -82,7 +82,9 @@ pub fn verdict(ctx: &PageContext<'_>) -> Markup {
                 dd {
                     @match ctx.status_since {
                         Some(since) => {
-                            (status_badge(summary.status)) " since " (time_full(ctx.now, since))
+                            (status_badge(summary.status))
+                            @if ctx.status_since_exact { " since " } @else { " since at least " }
+                            (time_full(ctx.now, since))
                         }
                         None => span.muted { "unknown (history starts when fleetd starts)" },
                     }

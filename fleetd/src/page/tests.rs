@@ -287,6 +287,7 @@ impl Render<'_> {
             filter: &self.filter,
             history: &self.history,
             status_since: self.status_since,
+            status_since_exact: true,
         })
         .into_string()
     }
@@ -556,6 +557,7 @@ fn old_data_is_marked_stale_without_a_notice() {
         filter: &ProcessFilter::NONE,
         history: &[],
         status_since: None,
+        status_since_exact: false,
     })
     .into_string();
     assert!(html.contains("data-ago>3 h 5 min ago</time>"));
@@ -1168,4 +1170,33 @@ fn dump_pages_for_screenshots() {
     for (path, html) in pages {
         std::fs::write(path, html).expect("write page");
     }
+}
+
+#[test]
+fn megabyte_errors_are_truncated_on_the_pages() {
+    let huge = format!("{}{}", "e".repeat(1_000_000), HOSTILE);
+    let mut snap = red_fleet();
+    for dep in &mut snap.dependencies {
+        dep.last_error = Some(huge.clone());
+    }
+    for process in &mut snap.processes {
+        for entry in &mut process.dependency_health {
+            entry.status = "red".to_owned();
+            entry.last_error = Some(huge.clone());
+        }
+    }
+    let page = Render::default().fleet(&snap);
+    assert!(page.len() < 200_000, "fleet page is {} bytes", page.len());
+    assert!(page.contains('\u{2026}'), "truncation is marked");
+    let id = snap.processes[0].process_id.clone();
+    let detail = render_process(&snap, &id, "");
+    assert!(
+        detail.len() < 200_000,
+        "process page is {} bytes",
+        detail.len()
+    );
+    assert!(
+        !detail.contains(HOSTILE),
+        "the tail past the cut is not rendered"
+    );
 }

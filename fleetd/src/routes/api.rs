@@ -1,4 +1,5 @@
-//! `/api/fleet`: the complete snapshot as JSON (rollup.md §8).
+//! `/api/fleet`: the complete snapshot as JSON (rollup.md §8), and
+//! `/api/fleet/history`: the status history fleetd keeps in memory.
 
 use crate::snapshots::SnapshotService;
 use actix_web::http::header::{self, ContentType};
@@ -20,22 +21,41 @@ pub async fn fleet(snapshots: web::Data<SnapshotService>) -> Result<HttpResponse
         .body(prepared.json.clone()))
 }
 
+/// The status history ([`HistoryView`](crate::history::HistoryView)). It
+/// first asks for the current snapshot (through the cache, like every
+/// route) so that the history includes it; when the database cannot be
+/// read the history recorded so far is served all the same.
+pub async fn history(snapshots: web::Data<SnapshotService>) -> Result<HttpResponse, ApiError> {
+    let _ = snapshots.current().await;
+    let body = serde_json::to_vec(&snapshots.history()).map_err(ApiError::Serialize)?;
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .body(body))
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The process-health read failed. The cause (database text) was logged
     /// by the build and is never sent.
     #[error("fleet snapshot unavailable")]
     SnapshotUnavailable,
+    /// Serialising a response failed (logged; never expected).
+    #[error("internal error")]
+    Serialize(#[source] serde_json::Error),
 }
 
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::SnapshotUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Serialize(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
+        if let ApiError::Serialize(err) = self {
+            log::error!("serialising an API response failed: {err}");
+        }
         let mut response = HttpResponse::build(self.status_code());
         if matches!(self, ApiError::SnapshotUnavailable) {
             response.insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS));

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod errors;
 pub mod fleet;
 pub mod health;
+pub mod metrics;
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
@@ -49,6 +50,14 @@ impl Paths {
         format!("{}/api/fleet", self.base)
     }
 
+    pub fn api_fleet_history(&self) -> String {
+        format!("{}/api/fleet/history", self.base)
+    }
+
+    pub fn metrics(&self) -> String {
+        format!("{}/metrics", self.base)
+    }
+
     pub fn healthz(&self) -> String {
         format!("{}/healthz", self.base)
     }
@@ -85,6 +94,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, paths: &Paths) {
         .service(web::resource(paths.fleet()).to(fleet::page))
         .service(web::resource(paths.process("{process_id}")).to(fleet::process))
         .service(web::resource(paths.api_fleet()).to(api::fleet))
+        .service(web::resource(paths.api_fleet_history()).to(api::history))
+        .service(web::resource(paths.metrics()).to(metrics::metrics))
         .service(web::resource(paths.healthz()).to(health::healthz))
         .service(web::resource(paths.readyz()).to(health::readyz))
         .service(web::resource(paths.static_file("{file}")).to(assets::serve));

@@ -2,8 +2,12 @@
 //! scratch databases on the local MySQL/MariaDB (`FLEETD_TEST_DATABASE_URL`,
 //! default `mysql://root@127.0.0.1:3306/test`).
 
+mod check;
 mod config;
+mod demo;
 mod helpers;
+mod history;
+mod metrics;
 mod routes;
 mod signals;
 mod snapshot;

@@ -296,6 +296,10 @@ fn help_and_version_work_for_every_command() {
         &["--version"],
         &["serve", "--help"],
         &["serve", "--version"],
+        &["check", "--help"],
+        &["check", "--version"],
+        &["demo", "--help"],
+        &["demo", "--version"],
     ] {
         let output = Command::new(BIN).args(args).output().expect("run fleetd");
         assert!(output.status.success(), "{args:?}");

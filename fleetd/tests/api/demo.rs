@@ -1,0 +1,227 @@
+//! `fleetd demo` as a child process: it creates its database, serves a page
+//! with processes, and drops the database on SIGTERM; without a server it
+//! says how to start one.
+
+use crate::helpers::client;
+use fleet_sql::testing::{admin_url, ScratchDb};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_fleetd");
+
+/// A running `fleetd demo` whose stdout lines are collected.
+struct Demo {
+    child: Child,
+    lines: Receiver<String>,
+    seen: Vec<String>,
+}
+
+impl Demo {
+    fn start(args: &[&str]) -> Demo {
+        let mut child = Command::new(BIN)
+            .arg("demo")
+            .args(args)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start fleetd demo");
+        let stdout = child.stdout.take().expect("stdout piped");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Demo {
+            child,
+            lines,
+            seen: Vec::new(),
+        }
+    }
+
+    /// The next stdout line containing `needle` (panics after `limit`).
+    fn wait_for(&mut self, needle: &str, limit: Duration) -> String {
+        let deadline = Instant::now() + limit;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    self.seen.push(line.clone());
+                    if line.contains(needle) {
+                        return line;
+                    }
+                }
+                Err(_) => panic!(
+                    "no line containing {needle:?} within {limit:?}; got:\n{}",
+                    self.seen.join("\n")
+                ),
+            }
+        }
+    }
+
+    fn terminate(&self) {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM");
+    }
+
+    fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
+        let deadline = Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().expect("try_wait") {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "demo did not exit within {limit:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Demo {
+    fn drop(&mut self) {
+        // A failing test still lets the demo clean up its database.
+        if matches!(self.child.try_wait(), Ok(None)) {
+            self.terminate();
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether a database of that name exists on the test server.
+async fn database_exists(probe: &ScratchDb, name: &str) -> bool {
+    let value = probe
+        .value(&format!(
+            "SELECT COUNT(*) FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = '{name}'"
+        ))
+        .await
+        .expect("query information_schema");
+    mysql_async::from_value::<i64>(value) == 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_serves_a_live_fleet_and_drops_its_database_on_sigterm() {
+    let probe = ScratchDb::create_without_schema()
+        .await
+        .expect("a connection to the test server");
+    let server = admin_url();
+    let mut demo = Demo::start(&["--database-url", &server, "--listen", "127.0.0.1:0"]);
+
+    let line = demo.wait_for("database   fleetd_demo_", Duration::from_secs(60));
+    let name = line
+        .split_whitespace()
+        .nth(1)
+        .expect("database name")
+        .to_owned();
+    let line = demo.wait_for("serving    http://", Duration::from_secs(60));
+    let url = line.split_whitespace().nth(1).expect("the URL").to_owned();
+    assert!(url.ends_with("/fleet"), "{url}");
+    assert!(database_exists(&probe, &name).await, "{name} was created");
+
+    // The page and the feed show the demo fleet.
+    let http = client();
+    let page = http.get(&url).send().await.expect("GET /fleet");
+    assert_eq!(page.status(), reqwest::StatusCode::OK);
+    let html = page.text().await.expect("page");
+    for process in [
+        "jm-dfw-01:monitor",
+        "jm-ord-02:monitor",
+        "jm-dlv-01:deliverer",
+    ] {
+        assert!(html.contains(process), "{process} on the page");
+    }
+    let api = url.replace("/fleet", "/api/fleet");
+    let fleet: serde_json::Value = http
+        .get(&api)
+        .send()
+        .await
+        .expect("GET /api/fleet")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(fleet["processes"].as_array().map(Vec::len), Some(5));
+    assert_eq!(fleet["bucket_coverage"]["mode"], "dynamic");
+    assert_eq!(fleet["bucket_coverage"]["host_count"], 4);
+    assert_eq!(
+        fleet["delivery"]["posture"]["owner_hosts"],
+        serde_json::json!(["jm-dlv-01"])
+    );
+    assert!(
+        fleet["delivery"]["due_now"].as_u64().is_some_and(|d| d > 0),
+        "a backlog"
+    );
+
+    // The heartbeats move: a later snapshot has a later heartbeat.
+    let heartbeat = |fleet: &serde_json::Value| {
+        fleet["processes"][0]["updated_at"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let first = heartbeat(&fleet);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let later: serde_json::Value = http
+            .get(&api)
+            .send()
+            .await
+            .expect("GET /api/fleet")
+            .json()
+            .await
+            .expect("JSON");
+        if heartbeat(&later) > first {
+            break;
+        }
+        assert!(Instant::now() < deadline, "heartbeats did not move");
+    }
+
+    demo.terminate();
+    let status = demo.wait_for_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(0));
+    demo.wait_for(&format!("dropped database {name}"), Duration::from_secs(5));
+    assert!(!database_exists(&probe, &name).await, "{name} was dropped");
+}
+
+#[test]
+fn demo_without_a_server_says_how_to_start_one() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a free port");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let output = Command::new(BIN)
+        .args([
+            "demo",
+            "--database-url",
+            &format!("mysql://root@127.0.0.1:{port}/"),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("run fleetd demo");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "no MySQL/MariaDB server is reachable at mysql://root@127.0.0.1:{port}/"
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.contains("sudo systemctl start mariadb"), "{stderr}");
+    assert!(stderr.contains("start-stop-daemon"), "{stderr}");
+}

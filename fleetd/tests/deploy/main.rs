@@ -1,0 +1,31 @@
+//! Deployment checks: the files under `deploy/` and the page, tried with the
+//! real components instead of being read.
+//!
+//! - [`systemd`]: `systemd-analyze verify` and `security` on the unit, and
+//!   the unit's own command line, environment and reload command driving
+//!   the built binary to READY=1 with the example configuration;
+//! - [`nginx`]: a real nginx with `deploy/nginx/fleetd.conf` in front of a
+//!   fleetd under `/ops/fleet`;
+//! - [`grants`]: the account of `deploy/mysql/fleetd-grants.sql` on the
+//!   test server: a complete snapshot, every write refused;
+//! - [`browser`]: headless Chromium renders the page, with JavaScript on
+//!   and off;
+//! - [`config_files`]: the example configuration, `docs/configuration.md`
+//!   and the settings code agree on every key and default;
+//! - [`docs`]: `docs/api.md` names every member of the JSON fleetd serves.
+//!
+//! Nothing here skips: a missing tool (nginx, chromium, systemd-analyze) is
+//! a failure that says how to get it. `scripts/test` (what CI runs)
+//! installs them. Every external program runs under a time limit and is
+//! killed, with its process group, when it overstays.
+
+#[path = "../api/helpers.rs"]
+mod helpers;
+
+mod browser;
+mod config_files;
+mod docs;
+mod grants;
+mod nginx;
+mod support;
+mod systemd;

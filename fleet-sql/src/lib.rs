@@ -62,7 +62,7 @@ pub mod testing;
 pub use db::ServerFlavor;
 pub use error::SqlError;
 pub use reader::{section, FleetRead, FleetReader, SectionTiming};
-pub use settings::DbSettings;
+pub use settings::{DbAddress, DbSettings};
 
 /// The jetmon tables fleetd reads (schema.sql of the spec), for tests and
 /// the demo. fleetd itself never creates or changes tables.

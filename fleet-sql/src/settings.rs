@@ -46,6 +46,27 @@ impl DbSettings {
         }
     }
 
+    /// Settings for a database given as discrete parts instead of a URL,
+    /// with the documented defaults. The password, if any, is kept out of
+    /// the URL (see [`DbSettings::password`]).
+    pub fn from_address(address: &DbAddress, password: Option<String>) -> DbSettings {
+        let mut url = format!(
+            "mysql://{}@{}:{}/{}",
+            percent_encode(&address.user),
+            bracket_ipv6(&address.host),
+            address.port,
+            percent_encode(&address.database)
+        );
+        if let Some(socket) = &address.socket {
+            url.push_str("?socket=");
+            url.push_str(&percent_encode(socket));
+        }
+        DbSettings {
+            password,
+            ..DbSettings::new(url)
+        }
+    }
+
     /// The URL with any password replaced by `***`, for logs and errors.
     pub fn redacted_url(&self) -> String {
         redact_url(&self.url)
@@ -133,8 +154,79 @@ pub(crate) fn with_database(url: &str, db: &str) -> Option<String> {
     ))
 }
 
+/// Where the database is, as discrete settings (the alternative to a URL).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbAddress {
+    pub host: String,
+    pub port: u16,
+    /// A Unix socket path; when set, the connection goes through it.
+    pub socket: Option<String>,
+    pub user: String,
+    pub database: String,
+}
+
+impl Default for DbAddress {
+    fn default() -> Self {
+        DbAddress {
+            host: "127.0.0.1".into(),
+            port: 3306,
+            socket: None,
+            user: "fleetd".into(),
+            database: "jetmon".into(),
+        }
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters, so a
+/// user, database or socket path cannot change the URL's structure.
+fn percent_encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+fn bracket_ipv6(host: &str) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]")
+    } else {
+        host.to_owned()
+    }
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn discrete_settings_build_an_encoded_url_without_the_password() {
+        let address = DbAddress {
+            host: "db.internal".into(),
+            port: 3307,
+            socket: Some("/run/mysqld/my sock".into()),
+            user: "fleet@d".into(),
+            database: "jet/mon".into(),
+        };
+        let settings = DbSettings::from_address(&address, Some("s3cr:et@".into()));
+        assert_eq!(
+            settings.url,
+            "mysql://fleet%40d@db.internal:3307/jet%2Fmon?socket=%2Frun%2Fmysqld%2Fmy%20sock"
+        );
+        assert_eq!(settings.password.as_deref(), Some("s3cr:et@"));
+        assert!(!settings.url.contains("s3cr"));
+        let v6 = DbAddress {
+            host: "::1".into(),
+            ..DbAddress::default()
+        };
+        assert_eq!(
+            DbSettings::from_address(&v6, None).url,
+            "mysql://fleetd@[::1]:3306/jetmon"
+        );
+    }
     use super::*;
 
     #[test]

@@ -511,3 +511,34 @@ async fn the_password_setting_overrides_the_url_password() {
         .expect("the override wins");
     db.drop().await.expect("drop");
 }
+
+#[tokio::test]
+async fn a_reader_built_from_discrete_settings_connects_through_the_unix_socket() {
+    let socket = "/run/mysqld/mysqld.sock";
+    if std::env::var_os(fleet_sql::testing::TEST_DATABASE_URL_ENV).is_some()
+        || !std::path::Path::new(socket).exists()
+    {
+        // The socket belongs to the local default server only; a run
+        // pointed at another server has nothing to connect to here.
+        eprintln!("skipped: no local MariaDB socket at {socket}");
+        return;
+    }
+    let db = scratch().await;
+    let address = fleet_sql::DbAddress {
+        // A host that does not resolve: only the socket can connect.
+        host: "fleetd-no-such-host.invalid".into(),
+        port: 3306,
+        socket: Some(socket.into()),
+        user: "root".into(),
+        database: db.name().to_owned(),
+    };
+    let reader = fleet_sql::FleetReader::new(fleet_sql::DbSettings::from_address(&address, None))
+        .expect("settings are valid");
+    reader
+        .read_now()
+        .await
+        .expect("the socket connection reads the clock");
+    let processes = reader.read_processes().await.expect("processes read");
+    assert!(processes.is_empty(), "a fresh scratch database");
+    db.drop().await;
+}

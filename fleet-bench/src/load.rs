@@ -66,6 +66,10 @@ pub struct LoadArgs {
     /// processes to leave the machine nearly idle [default: 120; --quick 0].
     #[arg(long)]
     wait_quiet: Option<u64>,
+    /// Repeat a warm or cold measurement up to this many times while other
+    /// processes disturb it (keeping the least disturbed) [default: 2; --quick 0].
+    #[arg(long)]
+    repeat_disturbed: Option<u32>,
     /// Also write the report to this file.
     #[arg(long)]
     report: Option<PathBuf>,
@@ -370,6 +374,64 @@ impl Bench<'_> {
         fleetd: &Fleetd,
         runs: &[(&str, &str, u32, u32)],
     ) -> Result<(Vec<WrkReport>, CpuUse)> {
+        self.wrk_repeating(fleetd, runs, 0).await
+    }
+
+    /// [`Self::wrk`], repeated up to `repeats` more times while other
+    /// processes disturb it; keeps the least disturbed attempt.
+    async fn wrk_repeating(
+        &mut self,
+        fleetd: &Fleetd,
+        runs: &[(&str, &str, u32, u32)],
+        repeats: u32,
+    ) -> Result<(Vec<WrkReport>, CpuUse)> {
+        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let mut best: Option<(Vec<WrkReport>, CpuUse)> = None;
+        let mut attempts = 0;
+        for _ in 0..=repeats {
+            attempts += 1;
+            let (reports, cpu) = self.wrk_once(fleetd, runs).await?;
+            for report in &reports {
+                self.errors.extend(report.tooling_errors());
+            }
+            let better = best.as_ref().is_none_or(|(_, b)| cpu.others() < b.others());
+            if better {
+                best = Some((reports, cpu));
+            }
+            if !cpu.disturbed(cpus) {
+                break;
+            }
+        }
+        let (reports, cpu) = best.ok_or("no wrk run")?;
+        for ((label, _, _, _), report) in runs.iter().zip(&reports) {
+            self.out.line(format!("  {label:<34} {report}"));
+        }
+        let disturbed = cpu.disturbed(cpus);
+        self.out.line(format!(
+            "    {cpu}{}{}",
+            if attempts > 1 {
+                format!(" (least disturbed of {attempts} attempts)")
+            } else {
+                String::new()
+            },
+            if disturbed {
+                "  DISTURBED: other processes used over 10% of the machine"
+            } else {
+                ""
+            }
+        ));
+        if disturbed {
+            self.disturbed
+                .push(runs.iter().map(|r| r.0).collect::<Vec<_>>().join(" + "));
+        }
+        Ok((reports, cpu))
+    }
+
+    async fn wrk_once(
+        &mut self,
+        fleetd: &Fleetd,
+        runs: &[(&str, &str, u32, u32)],
+    ) -> Result<(Vec<WrkReport>, CpuUse)> {
         if !self.wait_quiet.is_zero() && !machine::wait_until_quiet(self.wait_quiet).await {
             self.out.line(format!(
                 "  (the machine did not become quiet within {:?}; measuring anyway)",
@@ -396,24 +458,6 @@ impl Bench<'_> {
         )
         .await?;
         let cpu = mark.since(fleetd.pid, reports.iter().map(|r| r.cpu).sum());
-        for ((label, _, _, _), report) in runs.iter().zip(&reports) {
-            self.out.line(format!("  {label:<34} {report}"));
-            self.errors.extend(report.tooling_errors());
-        }
-        let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let disturbed = cpu.disturbed(cpus);
-        self.out.line(format!(
-            "    {cpu}{}",
-            if disturbed {
-                "  DISTURBED: other processes used over 10% of the machine"
-            } else {
-                ""
-            }
-        ));
-        if disturbed {
-            self.disturbed
-                .push(runs.iter().map(|r| r.0).collect::<Vec<_>>().join(" + "));
-        }
         Ok((reports, cpu))
     }
 }
@@ -429,6 +473,7 @@ async fn run_phases(
     let cold_runs = args.cold_runs.unwrap_or(if quick { 10 } else { 100 });
     let drift_runs = args.drift_runs.unwrap_or(if quick { 1 } else { 3 });
     let wait_quiet = args.wait_quiet.unwrap_or(if quick { 0 } else { 120 });
+    let repeats = args.repeat_disturbed.unwrap_or(if quick { 0 } else { 2 });
     let admin_url = &args.db.admin_url;
     let admin_db_url = large::database_url(admin_url, &args.db.database)?;
     let bucket_total = args.bucket_total;
@@ -540,7 +585,11 @@ async fn run_phases(
         )
         .await?;
     let (_warm_page, _) = b
-        .wrk(&fleetd, &[("/fleet, 32 connections:", "/fleet", 2, 32)])
+        .wrk_repeating(
+            &fleetd,
+            &[("/fleet, 32 connections:", "/fleet", 2, 32)],
+            repeats,
+        )
         .await?;
     let warm_api = warm_api.remove(0);
     let warm_db = counters(status, counted).await?.since(&before);
@@ -563,10 +612,14 @@ async fn run_phases(
     get(&client, &fleetd.url("/api/fleet")).await?;
     let builds_before = fleetd.builds();
     let (mut cold_api, _) = b
-        .wrk(&fleetd, &[("/api/fleet, sequential:", "/api/fleet", 1, 1)])
+        .wrk_repeating(
+            &fleetd,
+            &[("/api/fleet, sequential:", "/api/fleet", 1, 1)],
+            repeats,
+        )
         .await?;
     let (mut cold_page, _) = b
-        .wrk(&fleetd, &[("/fleet, sequential:", "/fleet", 1, 1)])
+        .wrk_repeating(&fleetd, &[("/fleet, sequential:", "/fleet", 1, 1)], repeats)
         .await?;
     let (cold_api, cold_page) = (cold_api.remove(0), cold_page.remove(0));
     let cold_builds = fleetd.builds() - builds_before;
@@ -585,7 +638,11 @@ async fn run_phases(
     fleetd.wait_for_drift().await?;
     let scans_before = fleetd.drift_scans().len();
     let (mut during_drift, _) = b
-        .wrk(&fleetd, &[("/api/fleet, sequential:", "/api/fleet", 1, 1)])
+        .wrk_repeating(
+            &fleetd,
+            &[("/api/fleet, sequential:", "/api/fleet", 1, 1)],
+            repeats,
+        )
         .await?;
     let during_drift = during_drift.remove(0);
     let scans: Vec<(Duration, bool)> = fleetd.drift_scans().split_off(scans_before);

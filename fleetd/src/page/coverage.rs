@@ -251,7 +251,7 @@ fn findings(analysis: &Analysis) -> Markup {
     html! {
         ul.findings {
             @if analysis.gaps.is_empty() && analysis.overlaps.is_empty() {
-                li { (badge(Tone::Green, "covered")) " every bucket has exactly one owner" }
+                li { (badge(Tone::Green, "ranges ok")) " every bucket is claimed by exactly one host range (stale or draining owners are judged separately, above)" }
             }
             @for gap in &analysis.gaps {
                 li { (badge(Tone::Red, "gap")) " buckets " span.num { (gap.start) "\u{2013}" (gap.end) }

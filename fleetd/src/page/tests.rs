@@ -851,7 +851,7 @@ fn pinned_mode_draws_monitor_ranges() {
     }
     let html = Render::default().fleet(&snap);
     assert!(html.contains("pinned ranges reported by monitor processes"));
-    assert!(html.contains("every bucket has exactly one owner"));
+    assert!(html.contains("every bucket is claimed by exactly one host range"));
 }
 
 // -------------------------------------------------------------------- ages

@@ -540,5 +540,5 @@ async fn a_reader_built_from_discrete_settings_connects_through_the_unix_socket(
         .expect("the socket connection reads the clock");
     let processes = reader.read_processes().await.expect("processes read");
     assert!(processes.is_empty(), "a fresh scratch database");
-    db.drop().await;
+    db.drop().await.expect("drop the scratch database");
 }

@@ -386,9 +386,10 @@ impl SnapshotService {
         match &result {
             Ok(prepared) => {
                 log::debug!(
-                    "fleet snapshot built in {} ms: {}",
+                    "fleet snapshot built in {} ms: {} (sections: {})",
                     took.as_millis(),
-                    prepared.snapshot.summary.status
+                    prepared.snapshot.summary.status,
+                    section_timings(&prepared.sections)
                 );
                 self.retry_failed_drift_after_recovery();
                 self.record_success(prepared);
@@ -665,6 +666,22 @@ impl SnapshotService {
 // values guarded here are replaced whole, so they are never half-written.
 fn read<T>(lock: &RwLock<T>) -> std::sync::RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// `now 0.3 ms, processes 2.5 ms, hosts 1.0 ms failed, …` for the build log.
+fn section_timings(sections: &[SectionTiming]) -> String {
+    sections
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {:.1} ms{}",
+                t.section,
+                t.elapsed.as_secs_f64() * 1000.0,
+                if t.ok { "" } else { " failed" }
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

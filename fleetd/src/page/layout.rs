@@ -4,13 +4,13 @@
 
 use super::format::{iso, static_url, url, Tone};
 use chrono::{DateTime, Utc};
-use maud::{html, Markup, DOCTYPE};
+use maud::{html, Markup, Render, DOCTYPE};
 
 /// Seconds between auto-refreshes (read by fleet.js from `data-refresh-sec`).
 pub const REFRESH_SEC: u32 = 10;
 
 #[derive(Debug)]
-pub struct Document<'a> {
+pub struct Document<'a, M: Render = Markup> {
     pub base: &'a str,
     pub title: &'a str,
     /// Colours the top bar's accent (and nothing else).
@@ -20,10 +20,12 @@ pub struct Document<'a> {
     pub now: Option<DateTime<Utc>>,
     /// The URL of this very page (with its filters) when it may auto-refresh.
     pub reload: Option<&'a str>,
-    pub main: Markup,
+    /// Rendered straight into the document's buffer (a 1,000-process page
+    /// is a megabyte; it is not built separately and then copied).
+    pub main: M,
 }
 
-pub fn document(doc: &Document<'_>) -> Markup {
+pub fn document<M: Render>(doc: &Document<'_, M>) -> Markup {
     let base = doc.base;
     html! {
         (DOCTYPE)

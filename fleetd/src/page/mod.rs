@@ -29,7 +29,7 @@ pub use filter::{FilterError, ProcessFilter, StatusFilter};
 use chrono::{DateTime, Utc};
 use fleet_core::snapshot::{rfc3339, ProcessEntry};
 use fleet_core::{FleetSnapshot, Status};
-use maud::{html, Markup};
+use maud::{html, Markup, Render};
 use serde::Serialize;
 
 /// Why the page shows an older snapshot than asked for.
@@ -113,27 +113,35 @@ pub fn fleet_page(ctx: &PageContext<'_>) -> Markup {
         snap.summary.message
     );
     let reload = format::fleet_url(ctx.base_path, &ctx.filter.to_query(), None);
-    let main = html! {
-        @if let Some(notice) = &ctx.stale {
-            (summary::stale_banner(snap, notice, ctx.now))
-        }
-        (summary::verdict(ctx))
-        (rollup::cards(ctx))
-        (delivery::section(ctx))
-        (coverage::section(ctx))
-        (processes::section(ctx))
-        (dependencies::section(ctx))
-        (drift::section(ctx))
-        (history::section(ctx))
-    };
     layout::document(&layout::Document {
         base: ctx.base_path,
         title: &title,
         tone: status.into(),
         now: Some(ctx.now),
         reload: Some(&reload),
-        main,
+        main: FleetSections(ctx),
     })
+}
+
+/// The fleet page's sections, each rendered into the document's buffer.
+#[derive(Debug)]
+struct FleetSections<'c, 'a>(&'c PageContext<'a>);
+
+impl Render for FleetSections<'_, '_> {
+    fn render_to(&self, buffer: &mut String) {
+        let ctx = self.0;
+        if let Some(notice) = &ctx.stale {
+            summary::stale_banner(ctx.snapshot, notice, ctx.now).render_to(buffer);
+        }
+        summary::verdict(ctx).render_to(buffer);
+        rollup::cards(ctx).render_to(buffer);
+        delivery::section(ctx).render_to(buffer);
+        coverage::section(ctx).render_to(buffer);
+        processes::section(ctx).render_to(buffer);
+        dependencies::section(ctx).render_to(buffer);
+        drift::section(ctx).render_to(buffer);
+        history::section(ctx).render_to(buffer);
+    }
 }
 
 /// The page of one process (`/fleet/process/{process_id}`).

@@ -1,6 +1,6 @@
 //! Rule §5: projection drift, as last scanned.
 
-use crate::age::age_secs;
+use crate::age::{age_secs, exact_age};
 use crate::input::DriftInput;
 use crate::snapshot::{DriftCauseCount, ProjectionDrift};
 use crate::status::Status;
@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 pub const NOT_CONFIGURED_ERROR: &str = "bucket_total is not configured";
 pub const NOT_CHECKED_YET_ERROR: &str = "not checked yet";
 pub const UNREADABLE_ERROR: &str = "projection drift could not be read";
+pub const OVERDUE_ERROR: &str = "drift scan overdue";
 
 pub fn projection_drift(
     input: &DriftInput,
@@ -40,18 +41,30 @@ pub fn projection_drift(
         .collect();
     // Largest first; ties keep the spec's classification order.
     causes.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.code.cmp(&b.code)));
-    let count = causes.iter().map(|c| c.count).sum();
+    let count: u64 = causes.iter().map(|c| c.count).sum();
+    let age = age_secs(now, result.checked_at);
+    let overdue = thresholds
+        .drift_max_age
+        .is_some_and(|max| exact_age(now, result.checked_at) > max);
+    // Drift found stays red however old; only "no drift" has to be recent
+    // to count as green.
+    let (status, error) = if count > 0 {
+        (Status::Red, None)
+    } else if overdue {
+        (
+            Status::Amber,
+            Some(format!("{OVERDUE_ERROR}: the last result is {age} s old")),
+        )
+    } else {
+        (Status::Green, None)
+    };
     ProjectionDrift {
-        status: if count > 0 {
-            Status::Red
-        } else {
-            Status::Green
-        },
+        status,
         count,
-        error: None,
+        error,
         causes,
         checked_at: Some(result.checked_at),
-        age_sec: Some(age_secs(now, result.checked_at)),
+        age_sec: Some(age),
     }
 }
 

@@ -13,6 +13,11 @@ pub struct Thresholds {
     pub heartbeat_grace: Duration,
     /// How far back delivered/failed/abandoned deliveries count.
     pub recent_window: Duration,
+    /// A drift result older than this reads amber ("overdue") instead of
+    /// green: the scan runs in the background, and a scan that stopped
+    /// finishing must not leave an old "no drift" standing as a green.
+    /// `None`: no limit (the spec's three thresholds only).
+    pub drift_max_age: Option<Duration>,
 }
 
 impl Thresholds {
@@ -32,6 +37,7 @@ impl Default for Thresholds {
             bucket_total: Self::DEFAULT_BUCKET_TOTAL,
             heartbeat_grace: Self::DEFAULT_HEARTBEAT_GRACE,
             recent_window: Self::DEFAULT_RECENT_WINDOW,
+            drift_max_age: None,
         }
     }
 }

@@ -319,3 +319,62 @@ fn drift_cause_codes_round_trip() {
     }
     assert_eq!(DriftCause::from_code("nope"), None);
 }
+
+#[test]
+fn drift_clean_result_older_than_drift_max_age_is_amber_overdue_never_green() {
+    use std::time::Duration;
+    let checked = |age: i64, causes: Vec<(DriftCause, u64)>| {
+        DriftInput::Checked(DriftResult {
+            checked_at: secs_ago(age),
+            causes,
+        })
+    };
+    // (what, max age, drift input, expected status)
+    let cases: Vec<(&str, Option<u64>, DriftInput, Status)> = vec![
+        (
+            "no limit: an old clean result stays green",
+            None,
+            checked(3600, vec![]),
+            Status::Green,
+        ),
+        (
+            "clean result exactly at the limit is green",
+            Some(300),
+            checked(300, vec![]),
+            Status::Green,
+        ),
+        (
+            "clean result one second over the limit is amber",
+            Some(300),
+            checked(301, vec![]),
+            Status::Amber,
+        ),
+        (
+            "drift found stays red however old",
+            Some(300),
+            checked(3600, vec![(DriftCause::MissingConfirmedPromotion, 2)]),
+            Status::Red,
+        ),
+    ];
+    for (what, max, drift, status) in cases {
+        let mut fleet = Fleet::healthy().drift(drift);
+        fleet.thresholds.drift_max_age = max.map(Duration::from_secs);
+        let snap = fleet.build();
+        let d = &snap.projection_drift;
+        assert_eq!(d.status, status, "{what}: {d:?}");
+        if status == Status::Amber {
+            let error = d.error.as_deref().expect("an error");
+            assert!(error.starts_with("drift scan overdue"), "{what}: {error}");
+            assert!(error.contains("301 s old"), "{what}: {error}");
+            assert_eq!(snap.summary.status, Status::Amber, "{what}");
+            assert!(
+                snap.summary
+                    .issues
+                    .iter()
+                    .any(|i| i.starts_with("projection drift: drift scan overdue")),
+                "{what}: {:?}",
+                snap.summary.issues
+            );
+        }
+    }
+}

@@ -203,12 +203,18 @@ impl Settings {
         Settings::from_raw(raw, None)
     }
 
-    /// The rollup thresholds of `[fleet]`.
+    /// The rollup thresholds of `[fleet]`, plus how old a drift result may
+    /// get before it reads "overdue" (amber): two missed scans, each
+    /// allowed its whole statement limit, and a minute of slack.
     pub fn thresholds(&self) -> Thresholds {
         Thresholds {
             bucket_total: self.fleet.bucket_total,
             heartbeat_grace: self.fleet.heartbeat_grace,
             recent_window: self.fleet.recent_window,
+            drift_max_age: Some(
+                2 * (self.cache.drift_interval + self.database.drift_statement_timeout)
+                    + Duration::from_secs(60),
+            ),
         }
     }
 
@@ -608,7 +614,14 @@ mod tests {
             s.database.drift_statement_timeout,
             Duration::from_millis(60_000)
         );
-        assert_eq!(s.thresholds(), Thresholds::default());
+        assert_eq!(
+            s.thresholds(),
+            Thresholds {
+                // 2 × (60 s interval + 60 s drift limit) + 60 s.
+                drift_max_age: Some(Duration::from_secs(300)),
+                ..Thresholds::default()
+            }
+        );
         assert_eq!(s.cache.ttl, Duration::from_millis(5000));
         assert_eq!(s.cache.drift_interval, Duration::from_secs(60));
         assert_eq!(s.log.level, LevelFilter::Info);

@@ -1,7 +1,7 @@
 //! Rule §3: delivery queues, per table and in total.
 
 use crate::age::age_secs;
-use crate::input::{DeliveryKind, DeliveryTableCounts, DeliveryTableInput};
+use crate::input::{DeliveryKind, DeliveryTableCounts, DeliveryTableInput, Unreadable};
 use crate::snapshot::Delivery;
 use crate::snapshot::{DeliveryTable, Posture};
 use crate::status::Status;
@@ -53,14 +53,33 @@ fn table(input: &DeliveryTableInput, now: DateTime<Utc>) -> DeliveryTable {
 }
 
 /// The delivery section without its posture (which needs the queued total
-/// this computes); `posture` is filled in by the caller.
+/// this computes); `posture` is filled in by the caller, with `None` for the
+/// total when a table could not be read: an unknown queue is not an empty
+/// one.
+///
+/// Every delivery table is reported: one missing from `inputs` counts as
+/// unreadable, so a caller that forgot a table cannot make the section green.
 pub fn delivery_queues(
     inputs: &[DeliveryTableInput],
     now: DateTime<Utc>,
     recent_window: Duration,
-    posture: impl FnOnce(u64) -> Posture,
+    posture: impl FnOnce(Option<u64>) -> Posture,
 ) -> Delivery {
-    let tables: Vec<DeliveryTable> = inputs.iter().map(|input| table(input, now)).collect();
+    let tables: Vec<DeliveryTable> = DeliveryKind::ALL
+        .into_iter()
+        .map(
+            |kind| match inputs.iter().find(|input| input.kind == kind) {
+                Some(input) => table(input, now),
+                None => table(
+                    &DeliveryTableInput {
+                        kind,
+                        counts: Err(Unreadable),
+                    },
+                    now,
+                ),
+            },
+        )
+        .collect();
     let sum = |f: fn(&DeliveryTable) -> u64| tables.iter().map(f).sum::<u64>();
     let max = |f: fn(&DeliveryTable) -> u64| tables.iter().map(f).max().unwrap_or(0);
     let pending = sum(|t| t.pending);
@@ -101,7 +120,7 @@ pub fn delivery_queues(
         failed_since,
         oldest_pending_age_sec: max(|t| t.oldest_pending_age_sec),
         oldest_due_age_sec: max(|t| t.oldest_due_age_sec),
-        posture: posture(pending),
+        posture: posture(unreadable.is_empty().then_some(pending)),
         tables,
     }
 }

@@ -12,9 +12,14 @@ pub const NO_WORKERS_EMPTY_QUEUES: &str =
 pub const MIXED_OWNER: &str = "mixed explicit and unset DELIVERY_OWNER_HOST";
 pub const NO_OWNER: &str = "workers enabled without DELIVERY_OWNER_HOST";
 pub const MULTIPLE_OWNERS: &str = "multiple DELIVERY_OWNER_HOST values visible";
+/// Not in jetmon: with no workers and a delivery table that could not be
+/// read, rule 2's "queues are empty" cannot be claimed.
+pub const QUEUES_UNKNOWN_WITHOUT_WORKERS: &str =
+    "no fresh process reports workers enabled and the delivery queues could not be read";
 
-/// `queued` is the total of pending delivery rows.
-pub fn delivery_posture(processes: &[ProcessEntry], queued: u64) -> Posture {
+/// `queued` is the total of pending delivery rows, `None` when a delivery
+/// table could not be read.
+pub fn delivery_posture(processes: &[ProcessEntry], queued: Option<u64>) -> Posture {
     let enabled: Vec<&ProcessEntry> = processes
         .iter()
         .filter(|e| is_active(e) && e.delivery_workers_enabled)
@@ -38,8 +43,10 @@ pub fn delivery_posture(processes: &[ProcessEntry], queued: u64) -> Posture {
         .into_iter()
         .collect();
 
-    let (status, message) = if enabled.is_empty() && queued > 0 {
+    let (status, message) = if enabled.is_empty() && queued.is_some_and(|q| q > 0) {
         (Status::Amber, QUEUED_WITHOUT_WORKERS.to_owned())
+    } else if enabled.is_empty() && queued.is_none() {
+        (Status::Amber, QUEUES_UNKNOWN_WITHOUT_WORKERS.to_owned())
     } else if enabled.is_empty() {
         (Status::Green, NO_WORKERS_EMPTY_QUEUES.to_owned())
     } else if unowned > 0 && !owners.is_empty() {

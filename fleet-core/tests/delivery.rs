@@ -433,3 +433,28 @@ fn delivery_green_raises_no_issue() {
         snap.summary.issues
     );
 }
+
+#[test]
+fn delivery_table_missing_from_the_input_counts_as_unreadable_never_green() {
+    use fleet_core::DeliveryKind;
+    for missing in DeliveryKind::ALL {
+        let mut fleet = Fleet::healthy();
+        fleet.input.delivery.retain(|t| t.kind != missing);
+        let snap = fleet.build();
+        let d = &snap.delivery;
+        assert_eq!(d.status, Status::Red, "{missing:?} missing: {d:?}");
+        assert_eq!(d.tables.len(), 2, "both tables are reported");
+        let table = d
+            .tables
+            .iter()
+            .find(|t| t.kind == missing)
+            .expect("the missing table is listed");
+        assert_eq!(table.status, Status::Red);
+        assert!(table.error.is_some());
+        assert_eq!(
+            d.tables.iter().map(|t| t.kind).collect::<Vec<_>>(),
+            DeliveryKind::ALL.to_vec(),
+            "tables in a fixed order"
+        );
+    }
+}

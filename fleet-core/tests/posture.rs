@@ -344,3 +344,35 @@ fn posture_green_raises_no_issue() {
         );
     }
 }
+
+#[test]
+fn posture_without_workers_never_claims_empty_queues_it_could_not_read() {
+    use fleet_core::DeliveryKind;
+    let snap = Fleet::healthy()
+        .unreadable_table(DeliveryKind::Webhook)
+        .build();
+    let posture = &snap.delivery.posture;
+    assert_eq!(posture.status, Status::Amber, "{posture:?}");
+    assert_eq!(
+        posture.message,
+        "no fresh process reports workers enabled and the delivery queues could not be read"
+    );
+    assert!(!posture.message.contains("queues are empty"));
+    assert_eq!(snap.delivery.status, Status::Red);
+    assert_eq!(snap.summary.status, Status::Red);
+}
+
+#[test]
+fn posture_with_workers_and_an_unreadable_table_follows_the_owner_rules() {
+    use fleet_core::DeliveryKind;
+    let mut owner = deliverer("d1");
+    owner.delivery_workers_enabled = true;
+    "d1".clone_into(&mut owner.delivery_owner_host);
+    let snap = Fleet::healthy()
+        .proc(owner)
+        .unreadable_table(DeliveryKind::Alert)
+        .build();
+    let posture = &snap.delivery.posture;
+    assert_eq!(posture.status, Status::Green, "{posture:?}");
+    assert_eq!(posture.message, "delivery owner is constrained to d1");
+}

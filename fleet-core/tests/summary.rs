@@ -419,13 +419,19 @@ fn summary_issues_red_sections_in_spec_order() {
         "delivery queues: {}",
         snap.delivery.error.as_deref().expect("delivery error")
     );
-    use Status::Red;
+    use Status::{Amber, Red};
     assert_issues(
         &snap,
         &[
             (Red, exact(coverage)),
             (Red, exact("projection drift: legacy projection drift=3")),
             (Red, exact(delivery)),
+            // With no workers, an unreadable table leaves the posture
+            // unable to say the queues are empty.
+            (
+                Amber,
+                exact("delivery posture: no fresh process reports workers enabled and the delivery queues could not be read"),
+            ),
         ],
     );
 }

@@ -35,6 +35,7 @@ use fleet_sql::{FleetReader, SectionTiming, SqlError};
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use moka::future::Cache;
 use moka::Expiry;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
@@ -246,7 +247,8 @@ struct Inner {
     /// ones finish into a key nobody asks for any more.
     generation: AtomicU64,
     cache: Cache<u64, Arc<PreparedSnapshot>>,
-    drift: RwLock<DriftInput>,
+    /// The latest drift outcome and the bucket_total it was scanned for.
+    drift: RwLock<(u32, DriftInput)>,
     drift_wake: Notify,
     last_good: RwLock<Option<Arc<PreparedSnapshot>>>,
     last_failure: RwLock<Option<Failure>>,
@@ -255,6 +257,10 @@ struct Inner {
     /// (its client left, or `build_wait` passed) neither cancels it nor
     /// lets the next caller start a second build beside it.
     in_flight: Mutex<Option<InFlight>>,
+    /// Processes whose dependency_health could not be parsed, with the
+    /// parse error: logged when a row turns unreadable (or its error
+    /// changes), not on every build.
+    unreadable_dependency_health: Mutex<HashMap<String, String>>,
     history: Arc<History>,
     stats: Stats,
 }
@@ -301,11 +307,12 @@ impl SnapshotService {
                 live: RwLock::new(live),
                 generation: AtomicU64::new(0),
                 cache,
-                drift: RwLock::new(DriftInput::NotCheckedYet),
+                drift: RwLock::new((live.thresholds.bucket_total, DriftInput::NotCheckedYet)),
                 drift_wake: Notify::new(),
                 last_good: RwLock::new(None),
                 last_failure: RwLock::new(None),
                 in_flight: Mutex::new(None),
+                unreadable_dependency_health: Mutex::new(HashMap::new()),
                 history: Arc::new(History::new(Utc::now())),
                 stats: Stats::default(),
             }),
@@ -475,9 +482,17 @@ impl SnapshotService {
         }
     }
 
-    /// The latest drift outcome (what the next build will use).
+    /// The latest drift outcome (what the next build will use). A result
+    /// scanned for another bucket_total (before a reload changed it) is
+    /// "not checked yet": it counted other buckets, and must not stand as
+    /// green until the rescan finishes.
     pub fn drift(&self) -> DriftInput {
-        read(&self.inner.drift).clone()
+        let (scanned_for, outcome) = &*read(&self.inner.drift);
+        if *scanned_for == self.live().thresholds.bucket_total {
+            outcome.clone()
+        } else {
+            DriftInput::NotCheckedYet
+        }
     }
 
     /// Runs one drift scan now and stores its outcome (a failed scan is
@@ -504,7 +519,7 @@ impl SnapshotService {
             "projection drift scan finished in {} ms (ok={ok})",
             took.as_millis()
         );
-        *write(&self.inner.drift) = outcome.clone();
+        *write(&self.inner.drift) = (bucket_total, outcome.clone());
         outcome
     }
 
@@ -620,6 +635,7 @@ impl SnapshotService {
     /// The single place a successful build is recorded: the last good
     /// snapshot and the status history.
     fn record_success(&self, prepared: &Arc<PreparedSnapshot>) {
+        self.log_unreadable_dependency_health(&prepared.snapshot);
         if let Some(t) = self.inner.history.record(&prepared.snapshot) {
             log::info!(
                 "fleet status changed: {} -> {}{}",
@@ -632,6 +648,31 @@ impl SnapshotService {
             );
         }
         *write(&self.inner.last_good) = Some(Arc::clone(prepared));
+    }
+
+    /// rollup.md §1: a row whose dependency_health is not readable JSON is
+    /// kept (amber issue) and its parse error logged. fleet-core has no
+    /// logging, so it is done here, once per row and error.
+    fn log_unreadable_dependency_health(&self, snapshot: &FleetSnapshot) {
+        let mut logged = lock(&self.inner.unreadable_dependency_health);
+        let mut now_unreadable = HashMap::new();
+        for process in &snapshot.processes {
+            if let Some(error) = &process.dependency_health_error {
+                if logged.get(&process.process_id) != Some(error) {
+                    log::warn!(
+                        "process {:?}: dependency_health is unreadable, its entries are ignored: {error}",
+                        process.process_id
+                    );
+                }
+                now_unreadable.insert(process.process_id.clone(), error.clone());
+            }
+        }
+        for id in logged.keys() {
+            if !now_unreadable.contains_key(id) {
+                log::info!("process {id:?}: dependency_health is no longer unreadable");
+            }
+        }
+        *logged = now_unreadable;
     }
 
     /// Called when a build succeeded, before it is recorded: if the build
@@ -647,7 +688,7 @@ impl SnapshotService {
                     .as_ref()
                     .is_none_or(|good| good.built_instant < failure.instant)
             });
-        if recovering && matches!(*read(&self.inner.drift), DriftInput::Unreadable) {
+        if recovering && matches!(read(&self.inner.drift).1, DriftInput::Unreadable) {
             log::info!("the database is readable again: rescanning projection drift now");
             self.inner.drift_wake.notify_one();
         }

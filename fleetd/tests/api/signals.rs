@@ -306,3 +306,51 @@ fn help_and_version_work_for_every_command() {
         assert!(!output.stdout.is_empty(), "{args:?} prints something");
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_dependency_health_row_is_logged_once_with_its_parse_error() {
+    let db = seeded_db().await;
+    db.exec(
+        "UPDATE jetmon_process_health SET dependency_health = '[1, 2]' \
+         WHERE process_id = (SELECT id FROM (SELECT MIN(process_id) AS id FROM jetmon_process_health) AS p)",
+    )
+    .await
+    .expect("make one row's dependency_health unreadable");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("fleetd.toml");
+    // A cache of 0: every request builds, and the row must still be logged once.
+    std::fs::write(
+        &config,
+        config_text(db.url(), 1000, "info").replace("ttl_ms = 60000", "ttl_ms = 0"),
+    )
+    .expect("write config");
+    let mut fleetd = ChildFleetd::start(&config, None);
+    for _ in 0..3 {
+        let json = fleetd.fleet_json().await;
+        assert!(
+            json["summary"]["issues"]
+                .as_array()
+                .expect("issues")
+                .iter()
+                .any(|i| i
+                    .as_str()
+                    .is_some_and(|i| i.ends_with("dependency_health unreadable"))),
+            "{}",
+            json["summary"]
+        );
+    }
+    fleetd.wait_for_log("dependency_health is unreadable");
+    fleetd.signal("TERM");
+    fleetd.wait_for_exit(Duration::from_secs(20));
+    let log = fleetd.full_log();
+    assert_eq!(
+        log.matches("dependency_health is unreadable").count(),
+        1,
+        "logged once, not per build: {log}"
+    );
+    assert!(
+        log.contains("entry 0 is a number, expected an object"),
+        "{log}"
+    );
+    db.drop().await.expect("drop");
+}

@@ -696,3 +696,35 @@ async fn requests_stop_waiting_for_a_slow_build_after_build_wait_while_one_build
         ],
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drift_result_for_the_old_bucket_total_is_not_served_after_a_reload() {
+    let db = seeded_db().await;
+    let app = spawn_app_on(db.url(), |s| {
+        s.cache.ttl = Duration::ZERO;
+        s.cache.drift_interval = Duration::from_secs(3600);
+        s.database.drift_statement_timeout = Duration::from_secs(5);
+    })
+    .await;
+    app.wait_for_drift().await;
+    let before = fleet_json(&app).await;
+    assert!(before["projection_drift"]["checked_at"].is_string());
+
+    // The rescan for the new total waits on the locked sites table, so
+    // the old result is all there is while the new one is pending.
+    let lock = TableLock::hold(&db, &["jetpack_monitor_sites"]).await;
+    let mut settings = app.settings.clone();
+    settings.fleet.bucket_total = 500;
+    app.snapshots
+        .apply(fleetd::snapshots::LiveConfig::from_settings(&settings));
+    let after = fleet_json(&app).await;
+    lock.release().await;
+
+    assert_eq!(after["bucket_coverage"]["bucket_total"], 500);
+    assert_eq!(
+        after["projection_drift"]["status"], "amber",
+        "the result counted buckets of the old total: {}",
+        after["projection_drift"]
+    );
+    assert_eq!(after["projection_drift"]["error"], "not checked yet");
+}

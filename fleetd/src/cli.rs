@@ -99,6 +99,28 @@ impl Cli {
     }
 }
 
+/// Parses the command line like clap, except that a usage error of `fleetd
+/// check` exits 3 ("unknown"): clap's own 2 would read as "red" to the
+/// rollout script that made the typo. Help and version exit 0.
+pub fn parse_args<I, T>(args: I) -> Result<Cli, ExitCode>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    let args: Vec<std::ffi::OsString> = args.into_iter().map(Into::into).collect();
+    Cli::try_parse_from(&args).map_err(|err| {
+        // Printing to a closed stdout/stderr is not worth another error.
+        let _ = err.print();
+        let code = err.exit_code();
+        let is_check = args.iter().skip(1).any(|arg| arg == "check");
+        if code != 0 && is_check {
+            ExitCode::from(crate::check::EXIT_UNKNOWN)
+        } else {
+            ExitCode::from(u8::try_from(code).unwrap_or(EXIT_FAILURE))
+        }
+    })
+}
+
 /// Exit status for a configuration that cannot be loaded.
 pub const EXIT_CONFIG: u8 = 2;
 /// Exit status for any other startup or runtime failure.

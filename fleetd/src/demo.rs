@@ -71,9 +71,13 @@ fn fail(err: &DemoRunError) -> ExitCode {
 
 /// Ctrl-C and SIGTERM, listened to from before the database exists, so that
 /// no signal can leave it behind.
+/// Ctrl-C, SIGTERM and SIGHUP all end the demo cleanly. SIGHUP is what a
+/// closed terminal sends: left to its default action it would kill the
+/// process and leave the scratch database behind.
 struct Interrupts {
     int: Signal,
     term: Signal,
+    hup: Signal,
 }
 
 impl Interrupts {
@@ -81,6 +85,7 @@ impl Interrupts {
         Ok(Interrupts {
             int: signal(SignalKind::interrupt()).map_err(DemoRunError::Signals)?,
             term: signal(SignalKind::terminate()).map_err(DemoRunError::Signals)?,
+            hup: signal(SignalKind::hangup()).map_err(DemoRunError::Signals)?,
         })
     }
 
@@ -88,6 +93,7 @@ impl Interrupts {
         tokio::select! {
             _ = self.int.recv() => {}
             _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
         }
     }
 }
@@ -168,8 +174,21 @@ async fn run_on(
     println!("             (also /api/fleet, /api/fleet/history, /metrics)");
     println!("Press Ctrl-C to stop.");
 
-    // actix stops the server on SIGINT/SIGTERM (gracefully on SIGTERM).
-    let served = app.run_until_stopped().await;
+    // actix stops the server on SIGINT/SIGTERM (gracefully on SIGTERM);
+    // a hang-up stops it the same way here, and the run then finishes its
+    // own shutdown (drift task, pool) before the database is dropped.
+    let handle = app.server_handle();
+    let run = app.run_until_stopped();
+    tokio::pin!(run);
+    let served = tokio::select! {
+        served = &mut run => served,
+        () = interrupts.recv() => {
+            // The stop is carried out by the server future itself: poll
+            // both together.
+            let ((), served) = tokio::join!(handle.stop(true), run);
+            served
+        }
+    };
     mover.abort();
     let _ = mover.await;
     served.map_err(DemoRunError::Server)

@@ -1,8 +1,10 @@
 //! The `fleetd` binary: parse the command line, hand over to the library.
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    fleetd::cli::run(fleetd::cli::Cli::parse())
+    match fleetd::cli::parse_args(std::env::args_os()) {
+        Ok(cli) => fleetd::cli::run(cli),
+        Err(code) => code,
+    }
 }

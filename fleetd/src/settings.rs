@@ -181,7 +181,7 @@ impl Settings {
                     .prefix_separator("_")
                     .separator(ENV_SEPARATOR)
                     .try_parsing(true)
-                    .source(Some(config_env(env))),
+                    .source(Some(config_env(env)?)),
             )
             .build()
             .map_err(load_error)
@@ -356,7 +356,7 @@ impl fmt::Debug for DatabaseSettings {
 /// The `config` crate reports an unknown key as "unknown field `k`, expected
 /// ... for key `section`"; operators look for the full `section.k`.
 fn load_error(err: config::ConfigError) -> SettingsError {
-    let message = err.to_string();
+    let message = scrub_secrets(&err.to_string());
     let unknown = message
         .strip_prefix("unknown field `")
         .and_then(|rest| rest.split_once('`'))
@@ -374,6 +374,46 @@ fn load_error(err: config::ConfigError) -> SettingsError {
         Some(what) => format!("{what} ({message})"),
         None => message,
     })
+}
+
+/// A TOML syntax error quotes the offending line of the file, which may be
+/// the one holding a database URL with a password (this message reaches the
+/// journal and `fleetd check`'s stderr): the quoted line stays, since it
+/// names the key, with any URL password masked.
+fn scrub_secrets(message: &str) -> String {
+    message
+        .lines()
+        .map(mask_url_password)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `scheme://user:secret@host` → `scheme://user:***@host`, everywhere in
+/// the line.
+fn mask_url_password(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(scheme) = rest.find("://") {
+        let (head, tail) = rest.split_at(scheme + 3);
+        out.push_str(head);
+        // Up to the end of the URL, not of its authority: a password with an
+        // unencoded `/` must not end the span early and escape the mask.
+        let end = tail
+            .find(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | '`'))
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match (authority.rfind('@'), authority.find(':')) {
+            (Some(at), Some(colon)) if colon < at => {
+                out.push_str(&authority[..=colon]);
+                out.push_str("***");
+                out.push_str(&authority[at..]);
+            }
+            _ => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The keys whose values are whole numbers.
@@ -413,16 +453,38 @@ fn only_whole_numbers(config: Config) -> Result<Config, SettingsError> {
     Ok(config)
 }
 
+/// The sections of the configuration file, upper-cased as in variables.
+const ENV_SECTIONS: [&str; 5] = ["SERVER", "DATABASE", "FLEET", "CACHE", "LOG"];
+
 /// Only `FLEETD_<SECTION>__<KEY>` variables are configuration. Other
 /// `FLEETD_*` names (e.g. the tests' `FLEETD_TEST_DATABASE_URL`) have no `__`
-/// and are not ours to reject.
-fn config_env(env: impl IntoIterator<Item = (String, String)>) -> HashMap<String, String> {
-    env.into_iter()
-        .filter(|(name, _)| {
-            name.strip_prefix(ENV_PREFIX)
-                .is_some_and(|rest| rest.contains(ENV_SEPARATOR))
-        })
-        .collect()
+/// and are not ours to reject — except a section name followed by a single
+/// `_` (`FLEETD_DATABASE_URL`): that is a mistyped key, and ignoring it would
+/// silently run fleetd against another database.
+fn config_env(
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<HashMap<String, String>, SettingsError> {
+    let mut config = HashMap::new();
+    for (name, value) in env {
+        let Some(rest) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if rest.contains(ENV_SEPARATOR) {
+            config.insert(name, value);
+            continue;
+        }
+        if let Some(section) = ENV_SECTIONS.iter().find(|section| {
+            rest.strip_prefix(**section)
+                .is_some_and(|k| k.starts_with('_'))
+        }) {
+            let key = &rest[section.len() + 1..];
+            return Err(SettingsError::Load(format!(
+                "environment variable {name} is not a configuration key: \
+                 did you mean {ENV_PREFIX}{section}{ENV_SEPARATOR}{key}?"
+            )));
+        }
+    }
+    Ok(config)
 }
 
 fn positive(key: &'static str, value: u64) -> Result<u64, SettingsError> {
@@ -603,6 +665,32 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_broken_line_holding_a_password_is_quoted_masked_in_the_error() {
+        let text = "[database]\nurl = \"mysql://fleetd:hunter2@db/jetmon\n";
+        let err = Settings::from_toml_str(text).expect_err("unterminated string");
+        let message = err.to_string();
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(message.contains("line 2"), "the position stays: {message}");
+        assert!(
+            message.contains("mysql://fleetd:***@db/jetmon"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn url_passwords_are_masked_in_messages() {
+        assert_eq!(
+            mask_url_password("bad url `mysql://u:p@ss@h:3306/db` here, http://x/y"),
+            "bad url `mysql://u:***@h:3306/db` here, http://x/y"
+        );
+        assert_eq!(mask_url_password("mysql://u@h/db"), "mysql://u@h/db");
+        assert_eq!(
+            mask_url_password("url = \"mysql://u:pa/ss@h/db\""),
+            "url = \"mysql://u:***@h/db\""
+        );
+    }
+
+    #[test]
     fn defaults_are_the_specs() {
         let s = Settings::default();
         assert_eq!(s.server.listen, "127.0.0.1:8080".parse().expect("addr"));
@@ -644,9 +732,19 @@ mod tests {
             ("FLEETD_DATABASE__URL".to_string(), "x".to_string()),
             ("FLEETD_TEST_DATABASE_URL".to_string(), "y".to_string()),
             ("PATH".to_string(), "/bin".to_string()),
-        ]);
+        ])
+        .expect("valid environment");
         assert_eq!(env.len(), 1);
         assert!(env.contains_key("FLEETD_DATABASE__URL"));
+    }
+
+    #[test]
+    fn a_section_variable_with_a_single_underscore_is_an_error_naming_the_fix() {
+        let err = config_env([("FLEETD_DATABASE_URL".to_string(), "x".to_string())])
+            .expect_err("a mistyped key");
+        let message = err.to_string();
+        assert!(message.contains("FLEETD_DATABASE_URL"), "{message}");
+        assert!(message.contains("FLEETD_DATABASE__URL"), "{message}");
     }
 
     #[test]

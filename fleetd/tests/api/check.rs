@@ -155,3 +155,18 @@ fn a_bad_configuration_exits_3_naming_the_key() {
     let missing = dir.path().join("missing.toml");
     assert_eq!(check(&missing, &[]).status.code(), Some(3));
 }
+
+#[test]
+fn a_usage_error_of_check_exits_3_unknown_not_2_red() {
+    let output = Command::new(BIN)
+        .args(["check", "--no-such-option"])
+        .output()
+        .expect("run fleetd check");
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(stderr(&output).contains("--no-such-option"));
+    let help = Command::new(BIN)
+        .args(["check", "--help"])
+        .output()
+        .expect("run fleetd check --help");
+    assert_eq!(help.status.code(), Some(0));
+}

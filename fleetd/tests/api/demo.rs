@@ -65,12 +65,16 @@ impl Demo {
     }
 
     fn terminate(&self) {
+        self.signal("TERM");
+    }
+
+    fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .arg("-TERM")
+            .arg(format!("-{name}"))
             .arg(self.child.id().to_string())
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill -TERM");
+        assert!(status.success(), "kill -{name}");
     }
 
     fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
@@ -224,4 +228,24 @@ fn demo_without_a_server_says_how_to_start_one() {
     );
     assert!(stderr.contains("sudo systemctl start mariadb"), "{stderr}");
     assert!(stderr.contains("start-stop-daemon"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn demo_drops_its_database_when_its_terminal_hangs_up() {
+    let probe = ScratchDb::create_without_schema()
+        .await
+        .expect("a connection to the test server");
+    let server = admin_url();
+    let mut demo = Demo::start(&["--database-url", &server, "--listen", "127.0.0.1:0"]);
+    let line = demo.wait_for("database   fleetd_demo_", Duration::from_secs(60));
+    let name = line
+        .split_whitespace()
+        .nth(1)
+        .expect("database name")
+        .to_owned();
+    demo.wait_for("serving    http://", Duration::from_secs(60));
+    demo.signal("HUP");
+    let status = demo.wait_for_exit(Duration::from_secs(30));
+    assert_eq!(status.code(), Some(0));
+    assert!(!database_exists(&probe, &name).await, "{name} was dropped");
 }

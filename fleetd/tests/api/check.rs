@@ -6,7 +6,7 @@ use crate::history::green_db;
 use std::path::Path;
 use std::process::{Command, Output};
 
-const BIN: &str = env!("CARGO_BIN_EXE_fleetd");
+use crate::child::BIN;
 
 fn write_config(dir: &Path, database_url: &str) -> std::path::PathBuf {
     let config = dir.join("fleetd.toml");

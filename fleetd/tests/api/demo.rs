@@ -2,108 +2,52 @@
 //! with processes, and drops the database on SIGTERM; without a server it
 //! says how to start one.
 
+use crate::child::{ChildProcess, Collect, BIN};
 use crate::helpers::client;
 use fleet_sql::testing::{admin_url, ScratchDb};
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
+use std::process::{Command, ExitStatus};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_fleetd");
-
 /// A running `fleetd demo` whose stdout lines are collected.
-struct Demo {
-    child: Child,
-    lines: Receiver<String>,
-    seen: Vec<String>,
-}
+struct Demo(ChildProcess);
 
 impl Demo {
     fn start(args: &[&str]) -> Demo {
-        let mut child = Command::new(BIN)
-            .arg("demo")
-            .args(args)
-            .env_remove("RUST_LOG")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start fleetd demo");
-        let stdout = child.stdout.take().expect("stdout piped");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Demo {
-            child,
-            lines,
-            seen: Vec::new(),
-        }
+        let mut command = Command::new(BIN);
+        command.arg("demo").args(args);
+        Demo(ChildProcess::spawn(command, Collect::Stdout))
     }
 
     /// The next stdout line containing `needle` (panics after `limit`).
     fn wait_for(&mut self, needle: &str, limit: Duration) -> String {
-        let deadline = Instant::now() + limit;
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.lines.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!(
-                    "no line containing {needle:?} within {limit:?}; got:\n{}",
-                    self.seen.join("\n")
-                ),
-            }
-        }
+        self.0.wait_for(needle, limit)
     }
 
     fn terminate(&self) {
-        self.signal("TERM");
+        self.0.signal("TERM");
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -{name}");
+        self.0.signal(name);
     }
 
     fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "demo did not exit within {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.0.wait_for_exit(limit)
     }
 }
 
 impl Drop for Demo {
     fn drop(&mut self) {
         // A failing test still lets the demo clean up its database.
-        if matches!(self.child.try_wait(), Ok(None)) {
+        if self.0.is_running() {
             self.terminate();
             let deadline = Instant::now() + Duration::from_secs(20);
-            while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            while self.0.is_running() && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(100));
             }
-            let _ = self.child.kill();
+            let _ = self.0.child.kill();
         }
-        let _ = self.child.wait();
+        let _ = self.0.child.wait();
     }
 }
 

@@ -3,6 +3,7 @@
 //! default `mysql://root@127.0.0.1:3306/test`).
 
 mod check;
+mod child;
 mod config;
 mod demo;
 mod helpers;

@@ -1,23 +1,17 @@
 //! The built binary as a child process: startup, SIGHUP reload, SIGTERM,
 //! systemd notifications, exit codes.
 
+use crate::child::{ChildProcess, Collect, BIN};
 use crate::helpers::{client, seeded_db};
-use std::io::{BufRead, BufReader};
 use std::os::unix::net::UnixDatagram;
 use std::path::Path;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver};
-use std::time::{Duration, Instant};
-
-const BIN: &str = env!("CARGO_BIN_EXE_fleetd");
+use std::process::{Command, ExitStatus};
+use std::time::Duration;
 
 /// A running `fleetd serve` whose log lines are collected.
 struct ChildFleetd {
-    child: Child,
+    process: ChildProcess,
     address: String,
-    log: Receiver<String>,
-    /// Every line received so far.
-    seen: Vec<String>,
 }
 
 impl ChildFleetd {
@@ -26,29 +20,13 @@ impl ChildFleetd {
         command
             .args(["serve", "--config"])
             .arg(config)
-            .env_remove("RUST_LOG")
-            .env_remove("NOTIFY_SOCKET")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
+            .env_remove("NOTIFY_SOCKET");
         if let Some(socket) = notify_socket {
             command.env("NOTIFY_SOCKET", socket);
         }
-        let mut child = command.spawn().expect("start fleetd");
-        let stderr = child.stderr.take().expect("stderr piped");
-        let (tx, log) = mpsc::channel();
-        // Drain stderr for the child's whole life (a full pipe would block it).
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
         let mut fleetd = ChildFleetd {
-            child,
+            process: ChildProcess::spawn(command, Collect::Stderr),
             address: String::new(),
-            log,
-            seen: Vec::new(),
         };
         let line = fleetd.wait_for_log("listening on http://");
         let start = line.find("http://").expect("url in log line");
@@ -60,48 +38,20 @@ impl ChildFleetd {
 
     /// The next log line containing `needle` (panics after 15 s).
     fn wait_for_log(&mut self, needle: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.log.recv_timeout(left) {
-                Ok(line) => {
-                    self.seen.push(line.clone());
-                    if line.contains(needle) {
-                        return line;
-                    }
-                }
-                Err(_) => panic!("no log line containing {needle:?} within 15 s"),
-            }
-        }
+        self.process.wait_for(needle, Duration::from_secs(15))
     }
 
     /// The whole log, up to the child's exit (call after it exited).
     fn full_log(&mut self) -> String {
-        self.seen.extend(self.log.iter());
-        self.seen.join("\n")
+        self.process.full_output()
     }
 
     fn signal(&self, name: &str) {
-        let status = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.child.id().to_string())
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -{name}");
+        self.process.signal(name);
     }
 
     fn wait_for_exit(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("try_wait") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "fleetd did not exit within {limit:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        self.process.wait_for_exit(limit)
     }
 
     async fn fleet_json(&self) -> serde_json::Value {
@@ -126,8 +76,8 @@ impl ChildFleetd {
 
 impl Drop for ChildFleetd {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let _ = self.process.child.kill();
+        let _ = self.process.child.wait();
     }
 }
 

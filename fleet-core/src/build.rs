@@ -6,8 +6,11 @@ use crate::dependencies::dependency_rollups;
 use crate::drift::projection_drift;
 use crate::posture::delivery_posture;
 use crate::processes::build_processes;
+use crate::snapshot::{
+    BucketCoverage, Delivery, DependencyRollup, ProcessEntry, ProjectionDrift, SectionStatuses,
+};
 use crate::summary::{summarize, Sections};
-use crate::{FleetInput, FleetSnapshot, Thresholds};
+use crate::{FleetInput, FleetSnapshot, Status, Thresholds};
 use chrono::{DateTime, Utc};
 use std::collections::BTreeMap;
 
@@ -39,6 +42,13 @@ pub fn build_snapshot(
         drift: &projection_drift,
         dependencies: &dependencies,
     });
+    let sections = section_statuses(
+        &processes.entries,
+        &bucket_coverage,
+        &delivery,
+        &projection_drift,
+        &dependencies,
+    );
     FleetSnapshot {
         generated_at: now,
         summary,
@@ -48,5 +58,38 @@ pub fn build_snapshot(
         delivery,
         projection_drift,
         dependencies,
+        sections,
+    }
+}
+
+/// The status of each part of the fleet (see [`SectionStatuses`]).
+fn section_statuses(
+    processes: &[ProcessEntry],
+    coverage: &BucketCoverage,
+    delivery: &Delivery,
+    drift: &ProjectionDrift,
+    dependencies: &[DependencyRollup],
+) -> SectionStatuses {
+    let worst_of_type = |process_type: &str| {
+        processes
+            .iter()
+            .filter(|p| p.process_type == process_type)
+            .map(|p| p.status)
+            .max()
+    };
+    SectionStatuses {
+        // No rows at all is an amber issue (rule §7), so the card says so.
+        processes: processes
+            .iter()
+            .map(|p| p.status)
+            .max()
+            .unwrap_or(Status::Amber),
+        monitors: worst_of_type("monitor").unwrap_or(Status::Amber),
+        deliverers: worst_of_type("deliverer"),
+        bucket_coverage: coverage.status,
+        delivery: delivery.status,
+        delivery_posture: delivery.posture.status,
+        projection_drift: drift.status,
+        dependencies: dependencies.iter().map(|d| d.status).max(),
     }
 }

@@ -3,7 +3,10 @@
 use crate::age::{age_secs, is_stale};
 use crate::input::{HostRow, Unreadable};
 use crate::processes::is_active;
-use crate::snapshot::{BucketCoverage, HostEntry, OwnershipMode, ProcessEntry};
+use crate::snapshot::{
+    BucketCoverage, CoverageFinding, FindingKind, HostEntry, HostProblem, OwnershipMode,
+    PinnedRange, ProcessEntry,
+};
 use crate::status::Status;
 use crate::thresholds::Thresholds;
 use chrono::{DateTime, Utc};
@@ -54,19 +57,15 @@ pub fn bucket_coverage(
             host_count: 0,
             error: Some(UNREADABLE_ERROR.to_owned()),
             hosts: Vec::new(),
+            findings: Vec::new(),
+            pinned_ranges: Vec::new(),
+            pinned_findings: Vec::new(),
         };
     };
+    let total = thresholds.bucket_total;
     let mut entries: Vec<HostEntry> = rows
         .iter()
-        .map(|row| HostEntry {
-            host_id: row.host_id.clone(),
-            bucket_min: row.bucket_min,
-            bucket_max: row.bucket_max,
-            last_heartbeat: row.last_heartbeat,
-            status: row.status.clone(),
-            last_heartbeat_age_sec: age_secs(now, row.last_heartbeat),
-            stale: is_stale(now, row.last_heartbeat, thresholds.heartbeat_grace),
-        })
+        .map(|row| host_entry(row, now, thresholds))
         .collect();
     entries.sort_by(|a, b| {
         a.bucket_min
@@ -74,33 +73,115 @@ pub fn bucket_coverage(
             .then_with(|| a.host_id.cmp(&b.host_id))
     });
 
-    let (status, mode, error) = match thresholds.configured_bucket_total() {
-        None => (
-            Status::Amber,
-            OwnershipMode::Unknown,
-            Some(NOT_CONFIGURED_ERROR.to_owned()),
-        ),
-        Some(total) => {
-            let mode = ownership_mode(processes, !entries.is_empty());
-            let (status, error) = coverage_status(mode, &entries, total);
-            (status, mode, error)
-        }
-    };
-    BucketCoverage {
-        status,
-        mode,
-        bucket_total: thresholds.bucket_total,
+    let mut coverage = BucketCoverage {
+        status: Status::Amber,
+        mode: OwnershipMode::Unknown,
+        bucket_total: total,
         host_count: entries.len() as u64,
-        error,
-        hosts: entries,
+        error: Some(NOT_CONFIGURED_ERROR.to_owned()),
+        hosts: Vec::new(),
+        findings: Vec::new(),
+        pinned_ranges: Vec::new(),
+        pinned_findings: Vec::new(),
+    };
+    if let Some(total) = thresholds.configured_bucket_total() {
+        let mode = ownership_mode(processes, !entries.is_empty());
+        coverage.mode = mode;
+        match mode {
+            OwnershipMode::Pinned | OwnershipMode::Mixed => {
+                coverage.pinned_ranges = pinned_ranges(processes);
+                let owners: Vec<Owner<'_>> = coverage
+                    .pinned_ranges
+                    .iter()
+                    .map(|r| Owner {
+                        label: &r.host_id,
+                        min: r.bucket_min,
+                        max: r.bucket_max,
+                    })
+                    .collect();
+                coverage.pinned_findings = walk(&owners, total);
+            }
+            OwnershipMode::Dynamic | OwnershipMode::Unknown => {
+                let owners: Vec<Owner<'_>> = entries.iter().map(Owner::of_host).collect();
+                coverage.findings = walk(&owners, total);
+            }
+        }
+        let (status, error) = coverage_status(mode, &entries, &coverage.findings);
+        coverage.status = status;
+        coverage.error = error;
     }
+    coverage.hosts = entries;
+    coverage
+}
+
+fn host_entry(row: &HostRow, now: DateTime<Utc>, thresholds: &Thresholds) -> HostEntry {
+    let stale = is_stale(now, row.last_heartbeat, thresholds.heartbeat_grace);
+    // With bucket_total not configured no range can be judged; the section
+    // says so, and the rows are judged on what can be known.
+    let valid = thresholds
+        .configured_bucket_total()
+        .is_none_or(|total| range_valid(row.bucket_min, row.bucket_max, total));
+    let row_problem = if !valid {
+        Some(HostProblem::InvalidRange)
+    } else if row.status != "active" {
+        Some(HostProblem::NotActive)
+    } else if stale {
+        Some(HostProblem::Stale)
+    } else {
+        None
+    };
+    HostEntry {
+        host_id: row.host_id.clone(),
+        bucket_min: row.bucket_min,
+        bucket_max: row.bucket_max,
+        last_heartbeat: row.last_heartbeat,
+        status: row.status.clone(),
+        last_heartbeat_age_sec: age_secs(now, row.last_heartbeat),
+        stale,
+        row_status: if row_problem.is_some() {
+            Status::Red
+        } else {
+            Status::Green
+        },
+        row_problem,
+    }
+}
+
+/// Whether `min..=max` is a non-empty range inside `0..total`.
+pub fn range_valid(min: u16, max: u16, total: u32) -> bool {
+    min <= max && u32::from(max) < total
+}
+
+/// The ranges the active monitors report, in walk order, while ownership
+/// is pinned (jetmon_hosts is not in charge then).
+fn pinned_ranges(processes: &[ProcessEntry]) -> Vec<PinnedRange> {
+    let mut ranges: Vec<PinnedRange> = processes
+        .iter()
+        .filter(|p| p.process_type == "monitor" && is_active(p))
+        .filter_map(|p| {
+            Some(PinnedRange {
+                process_id: p.process_id.clone(),
+                host_id: p.host_id.clone(),
+                bucket_min: p.bucket_min?,
+                bucket_max: p.bucket_max?,
+                status: p.status,
+            })
+        })
+        .collect();
+    ranges.sort_by(|a, b| {
+        a.bucket_min
+            .cmp(&b.bucket_min)
+            .then_with(|| a.host_id.cmp(&b.host_id))
+            .then_with(|| a.process_id.cmp(&b.process_id))
+    });
+    ranges
 }
 
 /// Rules 3–9, first match wins.
 fn coverage_status(
     mode: OwnershipMode,
     hosts: &[HostEntry],
-    total: u32,
+    findings: &[CoverageFinding],
 ) -> (Status, Option<String>) {
     match mode {
         OwnershipMode::Pinned => return (Status::Amber, Some(PINNED_ERROR.to_owned())),
@@ -110,9 +191,9 @@ fn coverage_status(
     if hosts.is_empty() {
         return (Status::Amber, Some(NO_HOSTS_ERROR.to_owned()));
     }
-    let range_problems = range_problems(hosts, total);
-    if !range_problems.is_empty() {
-        return (Status::Red, Some(range_problems.join("; ")));
+    if !findings.is_empty() {
+        let texts: Vec<&str> = findings.iter().map(|f| f.text.as_str()).collect();
+        return (Status::Red, Some(texts.join("; ")));
     }
     let not_active: Vec<String> = hosts
         .iter()
@@ -153,42 +234,89 @@ fn quoted_status(status: &str) -> String {
     }
 }
 
-/// Rule 6: walks the hosts in (bucket_min, host_id) order and names every
+/// One claimed range, in walk order.
+#[derive(Debug, Clone, Copy)]
+struct Owner<'a> {
+    label: &'a str,
+    min: u16,
+    max: u16,
+}
+
+impl<'a> Owner<'a> {
+    fn of_host(host: &'a HostEntry) -> Self {
+        Owner {
+            label: &host.host_id,
+            min: host.bucket_min,
+            max: host.bucket_max,
+        }
+    }
+}
+
+/// Rule 6: walks the owners in (bucket_min, label) order and finds every
 /// invalid range, gap and overlap — all of them, so that an operator fixing
 /// one does not discover the next only after a reload. Invalid ranges do not
 /// move the walk, so they cannot hide or invent gaps.
-pub fn range_problems(hosts: &[HostEntry], total: u32) -> Vec<String> {
-    let total = u64::from(total);
-    let mut problems = Vec::new();
-    let mut expected: u64 = 0;
-    for host in hosts {
-        let (min, max) = (u64::from(host.bucket_min), u64::from(host.bucket_max));
-        if min > max || max >= total {
-            problems.push(format!(
-                "invalid bucket range {}-{} on host {} (bucket_total {})",
-                min, max, host.host_id, total
-            ));
+fn walk(owners: &[Owner<'_>], total: u32) -> Vec<CoverageFinding> {
+    let mut findings = Vec::new();
+    // One past the highest bucket claimed so far.
+    let mut expected: u32 = 0;
+    for (index, owner) in owners.iter().enumerate() {
+        let (min, max) = (u32::from(owner.min), u32::from(owner.max));
+        if !range_valid(owner.min, owner.max, total) {
+            findings.push(CoverageFinding {
+                kind: FindingKind::InvalidRange,
+                first_bucket: min,
+                last_bucket: max,
+                hosts: vec![owner.label.to_owned()],
+                text: format!(
+                    "invalid bucket range {min}-{max} on host {} (bucket_total {total})",
+                    owner.label
+                ),
+            });
             continue;
         }
         if min > expected {
-            problems.push(format!(
-                "gap {}-{} before host {}",
-                expected,
-                min - 1,
-                host.host_id
-            ));
+            findings.push(CoverageFinding {
+                kind: FindingKind::Gap,
+                first_bucket: expected,
+                last_bucket: min - 1,
+                hosts: vec![owner.label.to_owned()],
+                text: format!("gap {expected}-{} before host {}", min - 1, owner.label),
+            });
         } else if min < expected {
-            problems.push(format!(
-                "overlap at host {} bucket {} (already owned up to {})",
-                host.host_id,
-                min,
-                expected - 1
-            ));
+            let (first, last) = (min, max.min(expected - 1));
+            findings.push(CoverageFinding {
+                kind: FindingKind::Overlap,
+                first_bucket: first,
+                last_bucket: last,
+                hosts: owners_of(&owners[..=index], first, last, total),
+                text: format!(
+                    "overlap at host {} bucket {min} (already owned up to {})",
+                    owner.label,
+                    expected - 1
+                ),
+            });
         }
         expected = expected.max(max + 1);
     }
     if expected < total {
-        problems.push(format!("trailing gap {}-{}", expected, total - 1));
+        findings.push(CoverageFinding {
+            kind: FindingKind::Gap,
+            first_bucket: expected,
+            last_bucket: total - 1,
+            hosts: Vec::new(),
+            text: format!("trailing gap {expected}-{}", total - 1),
+        });
     }
-    problems
+    findings
+}
+
+/// The labels of the valid owners claiming any bucket of `first..=last`.
+fn owners_of(owners: &[Owner<'_>], first: u32, last: u32, total: u32) -> Vec<String> {
+    owners
+        .iter()
+        .filter(|o| range_valid(o.min, o.max, total))
+        .filter(|o| u32::from(o.min) <= last && u32::from(o.max) >= first)
+        .map(|o| o.label.to_owned())
+        .collect()
 }

@@ -29,6 +29,9 @@ pub fn dependency_rollups(processes: &[ProcessEntry]) -> Vec<DependencyRollup> {
                 tally.stale += 1;
             }
             let error = entry.last_error.as_deref().filter(|e| !e.trim().is_empty());
+            // Unknown statuses count as amber (`counted_as`), but their
+            // errors are not used: the spec keeps last_error to recognised
+            // reports.
             match Status::parse(&entry.status) {
                 Some(Status::Red) => {
                     tally.red += 1;
@@ -43,8 +46,6 @@ pub fn dependency_rollups(processes: &[ProcessEntry]) -> Vec<DependencyRollup> {
                     }
                 }
                 Some(Status::Green) => tally.green += 1,
-                // Unknown statuses count as amber, but their errors are not
-                // used: the spec keeps last_error to recognised reports.
                 None => tally.amber += 1,
             }
         }

@@ -14,9 +14,12 @@ pub mod drift;
 pub mod input;
 pub mod posture;
 pub mod processes;
+pub mod site_drift;
 pub mod snapshot;
 pub mod status;
 pub mod summary;
+#[cfg(feature = "test-support")]
+pub mod test_support;
 pub mod thresholds;
 
 pub use build::build_snapshot;

@@ -20,7 +20,11 @@ pub enum Health {
 
 impl Health {
     pub fn of(entry: &ProcessEntry) -> Health {
-        match Status::parse(&entry.health_status) {
+        Health::parse(&entry.health_status)
+    }
+
+    pub fn parse(health_status: &str) -> Health {
+        match Status::parse(health_status) {
             Some(status) => Health::Known(status),
             None => Health::Unknown,
         }
@@ -63,6 +67,8 @@ fn entry(row: &ProcessRow, now: DateTime<Utc>, grace: Duration) -> ProcessEntry 
             Ok(entries) => (entries, None),
             Err(why) => (Vec::new(), Some(why)),
         };
+    let stale = is_stale(now, row.updated_at, grace);
+    let health_counted_as = Health::parse(&row.health_status).effective();
     ProcessEntry {
         process_id: row.process_id.clone(),
         host_id: row.host_id.clone(),
@@ -76,7 +82,9 @@ fn entry(row: &ProcessRow, now: DateTime<Utc>, grace: Duration) -> ProcessEntry 
         started_at: row.started_at,
         updated_at: row.updated_at,
         last_heartbeat_age_sec: age_secs(now, row.updated_at),
-        stale: is_stale(now, row.updated_at, grace),
+        stale,
+        status: row_status(stale, health_counted_as),
+        health_counted_as,
         bucket_min: row.bucket_min,
         bucket_max: row.bucket_max,
         bucket_ownership: row.bucket_ownership.clone(),
@@ -95,6 +103,16 @@ fn entry(row: &ProcessRow, now: DateTime<Utc>, grace: Duration) -> ProcessEntry 
         dependency_health,
         dependency_health_error,
         created_at: row.created_at,
+    }
+}
+
+/// A process row's status: a stale heartbeat is red whatever the process
+/// last said; otherwise its health as the rollup counts it.
+pub fn row_status(stale: bool, health_counted_as: Status) -> Status {
+    if stale {
+        Status::Red
+    } else {
+        health_counted_as
     }
 }
 
@@ -135,6 +153,7 @@ pub fn parse_dependency_health(raw: Option<&str>) -> Result<Vec<DependencyEntry>
                     _ => None,
                 };
                 Ok(DependencyEntry {
+                    counted_as: Health::parse(&status).effective(),
                     name,
                     status,
                     latency_ms,
@@ -175,10 +194,10 @@ fn urgency_rank(entry: &ProcessEntry) -> u8 {
     if entry.stale {
         return 0;
     }
-    match Health::of(entry) {
-        Health::Known(Status::Red) => 1,
-        Health::Known(Status::Amber) | Health::Unknown => 2,
-        Health::Known(Status::Green) => 3,
+    match entry.health_counted_as {
+        Status::Red => 1,
+        Status::Amber => 2,
+        Status::Green => 3,
     }
 }
 

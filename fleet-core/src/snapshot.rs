@@ -51,6 +51,33 @@ pub struct FleetSnapshot {
     pub delivery: Delivery,
     pub projection_drift: ProjectionDrift,
     pub dependencies: Vec<DependencyRollup>,
+    /// Additive: the status of every part of the fleet a view shows on its
+    /// own (cards, metrics), decided here so that no view derives one.
+    pub sections: SectionStatuses,
+}
+
+/// The status of each part of the fleet, as the page's cards and the
+/// `fleetd_section_status` metric show them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct SectionStatuses {
+    /// Red when any process is stale or red, amber when any is amber (or
+    /// reports an unknown health) or there are no processes at all.
+    pub processes: Status,
+    /// The worst row status of the monitor processes; amber when there are
+    /// none (rule §7: no monitor rows is an amber issue).
+    pub monitors: Status,
+    /// The worst row status of the deliverer processes; absent when there
+    /// are none (standalone deliverers are optional).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub deliverers: Option<Status>,
+    pub bucket_coverage: Status,
+    pub delivery: Status,
+    pub delivery_posture: Status,
+    pub projection_drift: Status,
+    /// The worst dependency status; absent when no process reports any
+    /// dependency.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<Status>,
 }
 
 /// One issue with its own severity. The seed's `summary.issues` is the list
@@ -92,6 +119,9 @@ pub struct DependencyEntry {
     /// Passed through as the process wrote it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checked_at: Option<String>,
+    /// Additive: the status this entry counts as in the rollup (rule §6: an
+    /// unknown `status` counts as amber).
+    pub counted_as: Status,
 }
 
 /// One process: every column of its `jetmon_process_health` row plus the
@@ -113,6 +143,12 @@ pub struct ProcessEntry {
     pub updated_at: DateTime<Utc>,
     pub last_heartbeat_age_sec: u64,
     pub stale: bool,
+    /// Additive: this row's status: red when stale, else its health as the
+    /// rollup counts it.
+    pub status: Status,
+    /// Additive: `health_status` as the rollup counts it (rule §1: an
+    /// unknown value counts as amber), whether or not the row is stale.
+    pub health_counted_as: Status,
     pub bucket_min: Option<u16>,
     pub bucket_max: Option<u16>,
     pub bucket_ownership: String,
@@ -167,6 +203,17 @@ pub struct BucketCoverage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub hosts: Vec<HostEntry>,
+    /// Additive: the gaps, overlaps and invalid ranges of `hosts` (rule
+    /// §2.6), when the walk ran (dynamic ownership with host rows).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<CoverageFinding>,
+    /// Additive: while ownership is pinned or mixed, the ranges the fresh
+    /// monitors report, and what the same walk finds in them. Information
+    /// only: pinned coverage does not change the status (rule §2.3).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pinned_ranges: Vec<PinnedRange>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pinned_findings: Vec<CoverageFinding>,
 }
 
 /// One `jetmon_hosts` row with its heartbeat age.
@@ -180,6 +227,93 @@ pub struct HostEntry {
     pub status: String,
     pub last_heartbeat_age_sec: u64,
     pub stale: bool,
+    /// Additive: this owner row's own status (red when it has a problem).
+    pub row_status: Status,
+    /// Additive: the first of this row's problems, if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub row_problem: Option<HostProblem>,
+}
+
+/// What is wrong with one bucket-owner row (first match, in this order).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostProblem {
+    /// `bucket_min > bucket_max`, or `bucket_max` at or past `bucket_total`.
+    InvalidRange,
+    /// `status` is not `active` (e.g. `draining`).
+    NotActive,
+    /// The heartbeat is older than the grace.
+    Stale,
+}
+
+impl HostProblem {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostProblem::InvalidRange => "invalid range",
+            HostProblem::NotActive => "not active",
+            HostProblem::Stale => "heartbeat stale",
+        }
+    }
+}
+
+/// What kind of coverage problem a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FindingKind {
+    /// Buckets no range claims.
+    Gap,
+    /// Buckets claimed by more than one range.
+    Overlap,
+    /// A range that is empty (`min > max`) or reaches past the last bucket.
+    InvalidRange,
+}
+
+impl FindingKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingKind::Gap => "gap",
+            FindingKind::Overlap => "overlap",
+            FindingKind::InvalidRange => "invalid",
+        }
+    }
+}
+
+/// One problem the coverage walk (rule §2.6) found, as data a view can
+/// draw, and its text (the coverage `error` joins them with `; `).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CoverageFinding {
+    pub kind: FindingKind,
+    /// The buckets concerned, inclusive. For an invalid range, the range as
+    /// the row states it (so `first_bucket` may exceed `last_bucket`).
+    pub first_bucket: u32,
+    pub last_bucket: u32,
+    /// The owners concerned: for a gap the owner after it (none for a
+    /// trailing gap), for an overlap every owner of those buckets, for an
+    /// invalid range its owner.
+    pub hosts: Vec<String>,
+    pub text: String,
+}
+
+impl CoverageFinding {
+    /// Buckets in `first_bucket..=last_bucket` (0 for an empty range).
+    pub fn bucket_count(&self) -> u32 {
+        if self.last_bucket >= self.first_bucket {
+            self.last_bucket - self.first_bucket + 1
+        } else {
+            0
+        }
+    }
+}
+
+/// A bucket range a fresh monitor reports while ownership is pinned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PinnedRange {
+    pub process_id: String,
+    pub host_id: String,
+    pub bucket_min: u16,
+    pub bucket_max: u16,
+    /// The reporting process's row status.
+    pub status: Status,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -3,9 +3,7 @@
 //! unreadable, or drifting sites per cause) and owns the count, the cause
 //! order, the status and the timestamps.
 
-mod common;
-
-use common::*;
+use fleet_core::test_support::*;
 use fleet_core::{DriftCause, DriftInput, DriftResult, Status};
 
 #[test]

@@ -3,10 +3,9 @@
 //! green; breaking it in any one way turns it red with the right kind of
 //! error, told apart by the error text.
 
-mod common;
-
-use common::*;
+use crate::spec::*;
 use fleet_core::snapshot::OwnershipMode;
+use fleet_core::test_support::*;
 use fleet_core::{FleetSnapshot, HostRow, Status};
 use proptest::prelude::*;
 use proptest::sample::Index;

@@ -7,13 +7,11 @@
 //! through fleet-core, and every field path of the seed must exist in our
 //! JSON with the same JSON type; the summary must read the same.
 
-mod common;
-
-use common::*;
+use fleet_core::test_support::*;
 use fleet_core::{DeliveryTableCounts, FleetSnapshot, ProcessRow};
 use serde_json::Value;
 
-const SEED: &str = include_str!("fixtures/seed-example.json");
+const SEED: &str = include_str!("../fixtures/seed-example.json");
 
 /// Paths (array indexes written `[]`) whose field is an `Option` in our
 /// snapshot: only there may our JSON hold `null` where the seed has a value.
@@ -192,21 +190,36 @@ fn check_values(seed: &Value, ours: &Value, path: &str, problems: &mut Vec<Strin
     }
 }
 
+/// The seed pull request, `shared/seed/fleet-dashboard-pr.txt`: beside the
+/// project (`../shared`, where every checkout and CI run has it), found by
+/// walking up from this crate, or where `FLEETD_SHARED_DIR` says.
+fn seed_pr_path() -> std::path::PathBuf {
+    const SEED_PR: &str = "seed/fleet-dashboard-pr.txt";
+    if let Some(dir) = std::env::var_os("FLEETD_SHARED_DIR") {
+        return std::path::Path::new(&dir).join(SEED_PR);
+    }
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .map(|dir| dir.join("shared").join(SEED_PR))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "shared/{SEED_PR} not found beside the project or in any parent of {}; \
+                 set FLEETD_SHARED_DIR to the shared directory",
+                env!("CARGO_MANIFEST_DIR")
+            )
+        })
+}
+
 #[test]
 fn seed_fixture_is_the_seed_example_verbatim() {
-    let pr = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../shared/seed/fleet-dashboard-pr.txt"
-    ));
-    match pr {
-        Ok(pr) => assert!(
-            pr.contains(SEED.trim_end()),
-            "fixtures/seed-example.json differs from the seed PR's example"
-        ),
-        // The shared directory is beside the project; without it the fixture
-        // stands on its own.
-        Err(e) => eprintln!("seed PR not found ({e}); skipping the verbatim check"),
-    }
+    let path = seed_pr_path();
+    let pr = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("cannot read the seed PR at {}: {e}", path.display()));
+    assert!(
+        pr.contains(SEED.trim_end()),
+        "fixtures/seed-example.json differs from the seed PR's example"
+    );
     let seed = seed();
     assert_eq!(seed["generated_at"], "2026-04-30T14:00:00Z");
 }

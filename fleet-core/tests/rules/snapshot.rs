@@ -1,8 +1,6 @@
 //! rollup.md §8: the snapshot as served by `/api/fleet`.
 
-mod common;
-
-use common::*;
+use fleet_core::test_support::*;
 use fleet_core::{DeliveryTableCounts, DriftCause, DriftInput, Status};
 use serde_json::Value;
 

@@ -1,10 +1,8 @@
 //! rollup.md preamble: ages are `now - timestamp` in whole seconds, rounded
 //! to the nearest second, never negative; staleness compares the exact age.
 
-mod common;
-
-use common::*;
 use fleet_core::age::{age_secs, exact_age, is_stale};
+use fleet_core::test_support::*;
 use std::time::Duration;
 
 #[test]

@@ -2,10 +2,8 @@
 //! `cutoff` window) run in SQL; fleet-core is given per-table counters and
 //! oldest timestamps and owns `since`, the sums, the ages and the statuses.
 
-mod common;
-
-use common::*;
 use fleet_core::snapshot::Delivery;
+use fleet_core::test_support::*;
 use fleet_core::{DeliveryKind, DeliveryTableCounts, Status};
 
 fn table(delivery: &Delivery, kind: DeliveryKind) -> &fleet_core::snapshot::DeliveryTable {

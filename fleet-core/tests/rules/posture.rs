@@ -1,8 +1,7 @@
 //! rollup.md §4: delivery posture (from the processes; queued = total pending).
 
-mod common;
-
-use common::*;
+use crate::spec::*;
+use fleet_core::test_support::*;
 use fleet_core::{DeliveryTableCounts, ProcessRow, Status};
 
 fn pending(n: u64) -> DeliveryTableCounts {

@@ -1,9 +1,8 @@
 //! rollup.md §2: bucket coverage (from jetmon_hosts + the processes).
 
-mod common;
-
-use common::*;
+use crate::spec::*;
 use fleet_core::snapshot::OwnershipMode;
+use fleet_core::test_support::*;
 use fleet_core::{HostRow, ProcessRow, Status};
 
 // ------------------------------------------------------------ mode

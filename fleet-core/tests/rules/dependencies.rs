@@ -1,9 +1,7 @@
 //! rollup.md §6: dependencies (from every process's dependency_health,
 //! stale processes included).
 
-mod common;
-
-use common::*;
+use fleet_core::test_support::*;
 use fleet_core::{ProcessRow, Status};
 
 fn rollup_of(procs: Vec<ProcessRow>) -> fleet_core::FleetSnapshot {

@@ -1,8 +1,7 @@
 //! rollup.md §7: the summary (counts, issues, status, message, next action).
 
-mod common;
-
-use common::*;
+use crate::spec::*;
+use fleet_core::test_support::*;
 use fleet_core::{
     DeliveryKind, DeliveryTableCounts, DriftCause, DriftInput, FleetSnapshot, ProcessRow, Status,
 };

@@ -1,8 +1,6 @@
 //! rollup.md §1: processes (from jetmon_process_health).
 
-mod common;
-
-use common::*;
+use fleet_core::test_support::*;
 use fleet_core::{ProcessRow, Status};
 
 // ------------------------------------------------------------ entries

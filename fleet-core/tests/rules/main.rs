@@ -1,0 +1,17 @@
+//! Every rule of rollup.md, tested through fleet-core's public entry point.
+//! One test binary (one link step) with a module per section.
+
+mod age;
+mod coverage;
+mod coverage_props;
+mod delivery;
+mod dependencies;
+mod drift;
+mod posture;
+mod processes;
+mod seed_compat;
+mod site_drift;
+mod snapshot;
+mod spec;
+mod summary;
+mod verdicts;

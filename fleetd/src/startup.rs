@@ -81,7 +81,6 @@ impl Application {
         let snapshots = SnapshotService::new(
             reader,
             LiveConfig::from_settings(&settings),
-            &settings.server.base_path,
             Handle::current(),
         );
         let drift_task = snapshots.spawn_drift_refresher();

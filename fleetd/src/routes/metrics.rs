@@ -1,7 +1,7 @@
 //! `/metrics`: Prometheus (OpenMetrics) text; every metric is declared in
 //! [`crate::metrics`].
 
-use crate::metrics::{self, MetricsError, ScrapeState, CONTENT_TYPE};
+use crate::metrics::{Metrics, MetricsError, Scrape, CONTENT_TYPE};
 use crate::snapshots::SnapshotService;
 use actix_web::http::header::ContentType;
 use actix_web::http::StatusCode;
@@ -13,22 +13,15 @@ use actix_web::{web, HttpResponse, ResponseError};
 /// outage is visible in Prometheus.
 pub async fn metrics(
     snapshots: web::Data<SnapshotService>,
+    metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, MetricsRouteError> {
     let current = snapshots.current().await.ok();
-    let fleet = current
-        .as_deref()
-        .map(|prepared| {
-            let mut fleet = String::with_capacity(4096);
-            metrics::encode_fleet(&mut fleet, &prepared.snapshot).map(|()| fleet)
+    let body = metrics
+        .render(Scrape {
+            current,
+            last_success: snapshots.last_good().map(|good| good.built_at),
         })
-        .transpose()
-        .map_err(|e| MetricsRouteError(e.into()))?;
-    let scrape = ScrapeState {
-        snapshot_available: current.is_some(),
-        last_success: snapshots.last_good().map(|good| good.built_at),
-    };
-    let body =
-        metrics::render(snapshots.stats(), scrape, fleet.as_deref()).map_err(MetricsRouteError)?;
+        .map_err(MetricsRouteError)?;
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(body))
 }
 

@@ -127,7 +127,6 @@ pub fn check(settings: Settings) -> Result<std::sync::Arc<PreparedSnapshot>, Che
         let snapshots = SnapshotService::new(
             reader,
             LiveConfig::from_settings(&settings),
-            &settings.server.base_path,
             tokio::runtime::Handle::current(),
         );
         snapshots.refresh_drift().await;

@@ -16,7 +16,6 @@
 //! recorded (possible around a configuration reload) is ignored, so the
 //! history never goes backwards.
 
-use crate::page::Transition;
 use chrono::{DateTime, Utc};
 use fleet_core::snapshot::rfc3339;
 use fleet_core::{FleetSnapshot, Status};
@@ -41,6 +40,19 @@ pub struct BuildSummary {
     pub top_issue: Option<String>,
     /// How many issues the snapshot had.
     pub issue_count: usize,
+}
+
+/// One change of the fleet status (an element of `/api/fleet/history` and
+/// of the page's history section).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Transition {
+    /// `generated_at` of the first snapshot with the new status.
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    pub from: Status,
+    pub to: Status,
+    /// The first issue of that snapshot, if any.
+    pub top_issue: Option<String>,
 }
 
 /// Everything the history knows at one moment: the body of
@@ -73,8 +85,6 @@ pub struct HistoryView {
     pub recent: Vec<BuildSummary>,
 }
 
-/// The in-memory history. Shared by the snapshot service and the snapshots
-/// it prepares (for rendering the page).
 /// Since when the fleet has had its current status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct StatusSince {
@@ -85,6 +95,8 @@ pub struct StatusSince {
     pub exact: bool,
 }
 
+/// The in-memory history: written by the snapshot service, read by the
+/// routes (the page and `/api/fleet/history`).
 #[derive(Debug)]
 pub struct History {
     state: Mutex<State>,

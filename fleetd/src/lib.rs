@@ -3,11 +3,13 @@
 //! - [`settings`]: the TOML file + `FLEETD_*` environment, validated.
 //! - [`startup`]: [`Application`], the bound server and its lifecycle
 //!   (systemd readiness, SIGHUP reload, graceful stop).
-//! - [`snapshots`]: [`SnapshotService`], the cache and the one place that
-//!   reads the database; [`stats`]: its counters; [`history`]: the status
-//!   history it records; [`metrics`]: every Prometheus metric.
-//! - [`routes`]: thin handlers; [`middleware`]: method filter and headers.
-//! - [`page`]: the server-rendered HTML (maud).
+//! - [`snapshots`]: [`SnapshotService`], the one place that reads the
+//!   database: the cache and single build, the prepared snapshots, the
+//!   drift refresher. Data only; [`stats`]: its counters; [`history`]: the
+//!   status history it records.
+//! - [`routes`]: thin handlers that ask the service for a snapshot and draw
+//!   it with [`page`] (the server-rendered HTML, maud) or [`metrics`] (the
+//!   one Prometheus registry); [`middleware`]: method filter and headers.
 //! - [`cli`], [`serve`], [`check`], [`demo`]: the command line.
 
 pub mod check;

@@ -1,5 +1,6 @@
 //! Building and running the HTTP server.
 
+use crate::metrics::Metrics;
 use crate::middleware;
 use crate::reload::ReloadHandle;
 use crate::routes::{self, errors, Paths};
@@ -81,13 +82,14 @@ impl Application {
         let snapshots = SnapshotService::new(
             reader,
             LiveConfig::from_settings(&settings),
-            &settings.server.base_path,
             Handle::current(),
         );
+        let metrics = Metrics::new(std::sync::Arc::clone(snapshots.stats()));
         let drift_task = snapshots.spawn_drift_refresher();
         let server = run(
             listener,
             snapshots.clone(),
+            metrics,
             Paths::new(&settings.server.base_path),
         )?;
         log::info!(
@@ -166,9 +168,11 @@ impl Application {
 pub fn run(
     listener: TcpListener,
     snapshots: SnapshotService,
+    metrics: Metrics,
     paths: Paths,
 ) -> Result<Server, StartupError> {
     let snapshots = web::Data::new(snapshots);
+    let metrics = web::Data::new(metrics);
     let paths = web::Data::new(paths);
     let workers = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let server = HttpServer::new(move || {
@@ -177,6 +181,7 @@ pub fn run(
             // Registered last = outermost: sees every response, 405s included.
             .wrap(actix_web::middleware::from_fn(middleware::security_headers))
             .app_data(snapshots.clone())
+            .app_data(metrics.clone())
             .app_data(paths.clone())
             .configure(|cfg| routes::configure(cfg, &paths))
             .default_service(web::to(errors::not_found))

@@ -1,17 +1,27 @@
 //! fleetd's own counters, kept in one place.
 //!
 //! Everything that counts what fleetd does (snapshot builds, cache hits, drift
-//! scans) increments a field here, so that `/metrics` (Prometheus) can be
-//! added by reading these values without touching the code that counts.
-//! Plain atomics: incrementing them costs nothing on the request path. The
-//! two duration histograms are prometheus-client histograms (observed once
-//! per build or scan, never per request); their names, help texts and
-//! buckets are declared in [`crate::metrics`] like every other metric.
+//! scans, reloads) increments a field here; [`crate::metrics`] registers
+//! them once, at startup, under their Prometheus names and reads them on
+//! every scrape. Plain atomics: incrementing them costs nothing on the
+//! request path. The two duration histograms are prometheus-client
+//! histograms (observed once per build or scan, never per request), shared
+//! with the registry.
 
-use crate::metrics;
 use prometheus_client::metrics::histogram::Histogram;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
+
+/// Buckets of the snapshot build duration histogram, in seconds (a build
+/// normally takes milliseconds; the statement limit defaults to 3 s).
+pub const BUILD_DURATION_BUCKETS: [f64; 12] = [
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// Buckets of the drift scan duration histogram, in seconds (a scan of
+/// millions of sites takes seconds; its limit defaults to 60 s).
+pub const DRIFT_SCAN_DURATION_BUCKETS: [f64; 11] =
+    [0.01, 0.05, 0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0];
 
 #[derive(Debug)]
 pub struct Stats {
@@ -23,8 +33,6 @@ pub struct Stats {
     build_waits_exceeded: AtomicU64,
     drift_scans_succeeded: AtomicU64,
     drift_scans_failed: AtomicU64,
-    last_build_micros: AtomicU64,
-    last_drift_scan_micros: AtomicU64,
     reloads_succeeded: AtomicU64,
     reloads_failed: AtomicU64,
     /// Every finished snapshot build, successful or not, in seconds.
@@ -44,12 +52,10 @@ impl Default for Stats {
             build_waits_exceeded: AtomicU64::default(),
             drift_scans_succeeded: AtomicU64::default(),
             drift_scans_failed: AtomicU64::default(),
-            last_build_micros: AtomicU64::default(),
-            last_drift_scan_micros: AtomicU64::default(),
             reloads_succeeded: AtomicU64::default(),
             reloads_failed: AtomicU64::default(),
-            build_duration: Histogram::new(metrics::BUILD_DURATION_BUCKETS),
-            drift_scan_duration: Histogram::new(metrics::DRIFT_SCAN_DURATION_BUCKETS),
+            build_duration: Histogram::new(BUILD_DURATION_BUCKETS),
+            drift_scan_duration: Histogram::new(DRIFT_SCAN_DURATION_BUCKETS),
         }
     }
 }
@@ -71,10 +77,6 @@ pub struct StatsSnapshot {
     pub build_waits_exceeded: u64,
     pub drift_scans_succeeded: u64,
     pub drift_scans_failed: u64,
-    /// Duration of the latest finished build (successful or not).
-    pub last_build: Duration,
-    /// Duration of the latest finished drift scan.
-    pub last_drift_scan: Duration,
     pub reloads_succeeded: u64,
     pub reloads_failed: u64,
 }
@@ -91,8 +93,6 @@ impl Stats {
             build_waits_exceeded: get(&self.build_waits_exceeded),
             drift_scans_succeeded: get(&self.drift_scans_succeeded),
             drift_scans_failed: get(&self.drift_scans_failed),
-            last_build: Duration::from_micros(get(&self.last_build_micros)),
-            last_drift_scan: Duration::from_micros(get(&self.last_drift_scan_micros)),
             reloads_succeeded: get(&self.reloads_succeeded),
             reloads_failed: get(&self.reloads_failed),
         }
@@ -124,8 +124,6 @@ impl Stats {
             &self.builds_failed
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        self.last_build_micros
-            .store(micros(took), Ordering::Relaxed);
         self.build_duration.observe(took.as_secs_f64());
     }
 
@@ -148,8 +146,6 @@ impl Stats {
             &self.drift_scans_failed
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        self.last_drift_scan_micros
-            .store(micros(took), Ordering::Relaxed);
         self.drift_scan_duration.observe(took.as_secs_f64());
     }
 
@@ -161,8 +157,4 @@ impl Stats {
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }

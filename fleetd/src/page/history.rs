@@ -2,7 +2,8 @@
 //! (in memory, since it started), newest first.
 
 use super::format::{status_badge, time_ago, time_utc, url};
-use super::{PageContext, Transition};
+use super::PageContext;
+use crate::history::Transition;
 use maud::{html, Markup};
 
 /// Transitions listed before the rest folds into a `<details>`.

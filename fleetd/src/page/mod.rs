@@ -26,11 +26,11 @@ mod tests;
 
 pub use filter::{FilterError, ProcessFilter, StatusFilter};
 
+use crate::history::Transition;
 use chrono::{DateTime, Utc};
-use fleet_core::snapshot::{rfc3339, ProcessEntry};
-use fleet_core::{FleetSnapshot, Status};
+use fleet_core::snapshot::ProcessEntry;
+use fleet_core::FleetSnapshot;
 use maud::{html, Markup, Render};
-use serde::Serialize;
 
 /// Why the page shows an older snapshot than asked for.
 #[derive(Debug, Clone)]
@@ -39,19 +39,6 @@ pub struct StaleNotice {
     pub failed_at: DateTime<Utc>,
     /// Generic, client-safe reason (never database text), e.g. "the database is unreachable".
     pub reason: String,
-}
-
-/// One change of the fleet status, as remembered by fleetd's in-memory
-/// history (also the element type of `/api/fleet/history`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Transition {
-    /// `generated_at` of the first snapshot with the new status.
-    #[serde(with = "rfc3339")]
-    pub at: DateTime<Utc>,
-    pub from: Status,
-    pub to: Status,
-    /// The first issue of that snapshot, if any.
-    pub top_issue: Option<String>,
 }
 
 /// Everything the fleet page is rendered from.

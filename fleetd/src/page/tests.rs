@@ -13,7 +13,7 @@ use fleet_core::snapshot::{
     BucketCoverage, Delivery, DeliveryTable, DependencyEntry, DependencyRollup, DriftCauseCount,
     HostEntry, Issue, OwnershipMode, Posture, ProjectionDrift, Summary,
 };
-use fleet_core::{DeliveryKind, DriftCause};
+use fleet_core::{DeliveryKind, DriftCause, Status};
 use std::collections::BTreeMap;
 
 const HOSTILE: &str = "<script>alert(1)</script>";

@@ -27,7 +27,7 @@ pub async fn fleet(snapshots: web::Data<SnapshotService>) -> Result<HttpResponse
 /// read the history recorded so far is served all the same.
 pub async fn history(snapshots: web::Data<SnapshotService>) -> Result<HttpResponse, ApiError> {
     let _ = snapshots.current().await;
-    let body = serde_json::to_vec(&snapshots.history()).map_err(ApiError::Serialize)?;
+    let body = serde_json::to_vec(&snapshots.history().view()).map_err(ApiError::Serialize)?;
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(body))

@@ -1,10 +1,16 @@
-//! `/fleet` (the operator page) and `/fleet/process/{process_id}`.
+//! `/fleet` (the operator page) and `/fleet/process/{process_id}`: the
+//! snapshot service hands out a snapshot, the page module draws it.
 
-use crate::page::{self, FilterError, ProcessFilter};
+use super::Paths;
+use crate::history::History;
+use crate::page::{self, FilterError, PageContext, ProcessFilter, ProcessPageContext, StaleNotice};
 use crate::snapshots::{PageSnapshot, PreparedSnapshot, SnapshotService};
 use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
+use actix_web::web::Bytes;
 use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
+use chrono::Utc;
+use fleet_core::FleetSnapshot;
 use std::sync::Arc;
 
 /// The page of the current snapshot; the unfiltered view is rendered once
@@ -14,18 +20,27 @@ use std::sync::Arc;
 pub async fn page(
     req: HttpRequest,
     snapshots: web::Data<SnapshotService>,
+    paths: web::Data<Paths>,
 ) -> Result<HttpResponse, PageError> {
-    let base_path = snapshots.base_path();
+    let base_path = paths.base();
     let filter =
         ProcessFilter::from_query(req.query_string()).map_err(|error| PageError::BadFilter {
             base_path: base_path.to_owned(),
             error,
         })?;
+    let history = snapshots.history();
+    let render = |snapshot: &FleetSnapshot, stale, filter: &ProcessFilter| {
+        fleet_page(snapshot, history, base_path, stale, filter)
+    };
     match snapshots.for_page().await {
-        PageSnapshot::Fresh(prepared) if !filter.is_active() => Ok(html(prepared.page_html())),
-        PageSnapshot::Fresh(prepared) => Ok(html(prepared.render_page(None, &filter))),
+        PageSnapshot::Fresh(prepared) if !filter.is_active() => {
+            Ok(html(prepared.default_page(|snapshot| {
+                Bytes::from(render(snapshot, None, &ProcessFilter::NONE))
+            })))
+        }
+        PageSnapshot::Fresh(prepared) => Ok(html(render(&prepared.snapshot, None, &filter))),
         PageSnapshot::Stale { snapshot, notice } => {
-            Ok(html(snapshot.render_page(Some(notice), &filter)))
+            Ok(html(render(&snapshot.snapshot, Some(notice), &filter)))
         }
         PageSnapshot::Unavailable => Err(PageError::Unavailable {
             base_path: base_path.to_owned(),
@@ -33,26 +48,63 @@ pub async fn page(
     }
 }
 
+/// Renders the fleet page of `snapshot`. The history is read at render
+/// time: a snapshot is recorded before any page shows it, and the history
+/// only changes when a newer snapshot is built, so the default page a
+/// snapshot keeps stays true for as long as that snapshot is served.
+fn fleet_page(
+    snapshot: &FleetSnapshot,
+    history: &History,
+    base_path: &str,
+    stale: Option<StaleNotice>,
+    filter: &ProcessFilter,
+) -> String {
+    let transitions = history.transitions();
+    let since = history.status_since();
+    page::fleet_page(&PageContext {
+        snapshot,
+        base_path,
+        now: Utc::now(),
+        stale,
+        filter,
+        history: &transitions,
+        status_since: since.at,
+        status_since_exact: since.exact,
+    })
+    .into_string()
+}
+
 /// Every field of one process and its dependency entries.
 pub async fn process(
     process_id: web::Path<String>,
     snapshots: web::Data<SnapshotService>,
+    paths: web::Data<Paths>,
 ) -> Result<HttpResponse, PageError> {
+    let base_path = paths.base();
     let (prepared, stale): (Arc<PreparedSnapshot>, _) = match snapshots.for_page().await {
         PageSnapshot::Fresh(prepared) => (prepared, None),
         PageSnapshot::Stale { snapshot, notice } => (snapshot, Some(notice)),
         PageSnapshot::Unavailable => {
             return Err(PageError::Unavailable {
-                base_path: snapshots.base_path().to_owned(),
+                base_path: base_path.to_owned(),
             })
         }
     };
-    prepared
-        .render_process_page(&process_id, stale)
-        .map(html)
-        .ok_or_else(|| PageError::UnknownProcess {
-            base_path: snapshots.base_path().to_owned(),
+    let snapshot = &prepared.snapshot;
+    let process =
+        page::find_process(snapshot, &process_id).ok_or_else(|| PageError::UnknownProcess {
+            base_path: base_path.to_owned(),
+        })?;
+    Ok(html(
+        page::process_page(&ProcessPageContext {
+            snapshot,
+            process,
+            base_path,
+            now: Utc::now(),
+            stale,
         })
+        .into_string(),
+    ))
 }
 
 fn html(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {

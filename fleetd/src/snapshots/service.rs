@@ -1,48 +1,38 @@
-//! The snapshot service: the one place that reads the database and builds
-//! fleet snapshots.
+//! [`SnapshotService`]: the cache, the single build and the bookkeeping of
+//! failures.
 //!
 //! - Every route asks [`SnapshotService::current`]; the snapshot is cached in
-//!   moka for `cache.ttl_ms` and concurrent misses share ONE build
-//!   (`try_get_with`), so the database sees one read per cache period however
-//!   many clients there are.
-//! - A cached [`PreparedSnapshot`] carries its JSON already serialised and
-//!   renders the default page once, on first use: warm requests copy a
-//!   reference-counted buffer and do no other work.
-//! - Projection drift is refreshed by a background task on its own interval
-//!   ([`SnapshotService::spawn_drift_refresher`]); builds read the latest
-//!   outcome from a slot and never wait for the scan.
+//!   moka for `cache.ttl_ms` and concurrent misses share ONE build, so the
+//!   database sees one read per cache period however many clients there
+//!   are.
 //! - The last good snapshot and the time of the last failed build are kept
 //!   for the stale-data banner. A failure is reused for
 //!   [`FAILED_BUILD_BACKOFF`] so an outage is not hammered with reconnects.
 //! - Every successful build is recorded in the status [`History`] (the
-//!   page's "status since" and transitions, `/api/fleet/history`), and its
-//!   fleet metrics are encoded once, on the first `/metrics` that needs them.
+//!   page's "status since" and transitions, `/api/fleet/history`).
 //!
 //! Builds and drift scans run on the runtime given to [`SnapshotService::new`]
 //! (the daemon's multi-threaded runtime), not on the HTTP worker that happened
 //! to ask: the database pool's connections then all live on one runtime, and
 //! a build outlives a client that disconnects.
 
-use crate::history::{History, HistoryView};
-use crate::metrics::{self, MetricsError, ScrapeState};
-use crate::page::{self, PageContext, ProcessFilter, ProcessPageContext, StaleNotice};
-use crate::settings::Settings;
+use super::drift::DriftState;
+use super::{LiveConfig, PreparedSnapshot, SnapshotError};
+use crate::history::History;
+use crate::page::StaleNotice;
 use crate::stats::Stats;
-use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
-use fleet_core::{DriftInput, FleetSnapshot, Thresholds};
-use fleet_sql::{FleetReader, SectionTiming, SqlError};
+use fleet_core::FleetSnapshot;
+use fleet_sql::{FleetReader, SectionTiming};
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use moka::future::Cache;
 use moka::Expiry;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio::runtime::Handle;
-use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 
 /// Why the page shows stale data: generic on purpose, the cause (database
 /// error text) is only logged.
@@ -55,152 +45,6 @@ pub const SLOW_REASON: &str = "the database is slow to answer; a new snapshot is
 /// path to it) sees at most one connection attempt per period, and the stale
 /// page does not wait for a connect timeout on every request.
 pub const FAILED_BUILD_BACKOFF: Duration = Duration::from_secs(2);
-
-/// The settings a running fleetd can change on SIGHUP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct LiveConfig {
-    pub thresholds: Thresholds,
-    /// Zero: no caching beyond sharing one in-flight build.
-    pub cache_ttl: Duration,
-    pub drift_interval: Duration,
-    /// How long a request waits for a build before it is answered without
-    /// it (the build goes on and serves later requests).
-    pub build_wait: Duration,
-}
-
-impl LiveConfig {
-    pub fn from_settings(settings: &Settings) -> Self {
-        LiveConfig {
-            thresholds: settings.thresholds(),
-            cache_ttl: settings.cache.ttl,
-            drift_interval: settings.cache.drift_interval,
-            build_wait: settings.cache.build_wait,
-        }
-    }
-}
-
-/// Why there is no snapshot. Display may contain database text: log it,
-/// never send it.
-#[derive(Debug, thiserror::Error)]
-pub enum SnapshotError {
-    #[error("reading the fleet failed: {0}")]
-    Read(#[from] SqlError),
-    #[error("serialising the snapshot failed: {0}")]
-    Serialize(#[from] serde_json::Error),
-    #[error("the snapshot build task failed: {0}")]
-    Task(String),
-    /// The build is still running: the request stopped waiting for it.
-    #[error("the snapshot build is taking longer than {} ms", .0.as_millis())]
-    Slow(Duration),
-}
-
-/// A snapshot ready to serve: built once, read by every request until it
-/// expires.
-pub struct PreparedSnapshot {
-    pub snapshot: FleetSnapshot,
-    /// `snapshot` serialised once: the body of `/api/fleet`.
-    pub json: Bytes,
-    /// Wall-clock time the build finished.
-    pub built_at: DateTime<Utc>,
-    /// Monotonic time the build finished (for ages; immune to clock steps).
-    pub built_instant: Instant,
-    /// How long the build took (database read + rollup + serialisation).
-    pub build_duration: Duration,
-    /// Per-section database timings of this build.
-    pub sections: Vec<SectionTiming>,
-    /// The cache lifetime this snapshot was built under.
-    ttl: Duration,
-    base_path: Arc<str>,
-    /// The service's status history (shown on the page).
-    history: Arc<History>,
-    /// The unfiltered page, rendered by the first request that needs it.
-    page: OnceLock<Bytes>,
-    /// The fleet part of `/metrics`, encoded by the first scrape that needs it.
-    fleet_metrics: OnceLock<Result<String, Arc<MetricsError>>>,
-}
-
-impl PreparedSnapshot {
-    /// The default (unfiltered, not stale) fleet page, rendered on first
-    /// use and then shared.
-    pub fn page_html(&self) -> Bytes {
-        self.page
-            .get_or_init(|| Bytes::from(self.render_page(None, &ProcessFilter::NONE)))
-            .clone()
-    }
-
-    /// Renders the fleet page now (filtered, or with a stale-data notice);
-    /// not cached. The history is read at render time: a snapshot is
-    /// recorded before any page shows it, and the history only changes when
-    /// a newer snapshot is built, so the page cached by [`Self::page_html`]
-    /// stays true for as long as this snapshot is served.
-    pub fn render_page(&self, stale: Option<StaleNotice>, filter: &ProcessFilter) -> String {
-        let history = self.history.transitions();
-        let since = self.history.status_since();
-        page::fleet_page(&PageContext {
-            snapshot: &self.snapshot,
-            base_path: &self.base_path,
-            now: Utc::now(),
-            stale,
-            filter,
-            history: &history,
-            status_since: since.at,
-            status_since_exact: since.exact,
-        })
-        .into_string()
-    }
-
-    /// The fleet part of `/metrics` for this snapshot, encoded once.
-    pub fn fleet_metrics(&self) -> Result<&str, Arc<MetricsError>> {
-        self.fleet_metrics
-            .get_or_init(|| {
-                let mut out = String::with_capacity(4096);
-                metrics::encode_fleet(&mut out, &self.snapshot)
-                    .map(|()| out)
-                    .map_err(|e| Arc::new(MetricsError::from(e)))
-            })
-            .as_ref()
-            .map(String::as_str)
-            .map_err(Arc::clone)
-    }
-
-    /// Renders the page of one process, `None` if the snapshot has no such
-    /// process.
-    pub fn render_process_page(
-        &self,
-        process_id: &str,
-        stale: Option<StaleNotice>,
-    ) -> Option<String> {
-        let process = page::find_process(&self.snapshot, process_id)?;
-        Some(
-            page::process_page(&ProcessPageContext {
-                snapshot: &self.snapshot,
-                process,
-                base_path: &self.base_path,
-                now: Utc::now(),
-                stale,
-            })
-            .into_string(),
-        )
-    }
-
-    /// Age of this snapshot.
-    pub fn age(&self) -> Duration {
-        self.built_instant.elapsed()
-    }
-}
-
-impl fmt::Debug for PreparedSnapshot {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PreparedSnapshot")
-            .field("generated_at", &self.snapshot.generated_at)
-            .field("status", &self.snapshot.summary.status)
-            .field("json_bytes", &self.json.len())
-            .field("built_at", &self.built_at)
-            .field("build_duration", &self.build_duration)
-            .field("page_rendered", &self.page.get().is_some())
-            .finish_non_exhaustive()
-    }
-}
 
 /// What the fleet page can show.
 #[derive(Debug)]
@@ -227,7 +71,7 @@ impl Expiry<u64, Arc<PreparedSnapshot>> for TtlOfValue {
         value: &Arc<PreparedSnapshot>,
         _created_at: Instant,
     ) -> Option<Duration> {
-        Some(value.ttl)
+        Some(value.ttl())
     }
 }
 
@@ -240,16 +84,13 @@ pub struct SnapshotService {
 struct Inner {
     reader: FleetReader,
     runtime: Handle,
-    base_path: Arc<str>,
     live: RwLock<LiveConfig>,
     /// The cache key. A reload increments it, so the next request builds
     /// with the new thresholds while builds already running under the old
     /// ones finish into a key nobody asks for any more.
     generation: AtomicU64,
     cache: Cache<u64, Arc<PreparedSnapshot>>,
-    /// The latest drift outcome and the bucket_total it was scanned for.
-    drift: RwLock<(u32, DriftInput)>,
-    drift_wake: Notify,
+    drift: DriftState,
     last_good: RwLock<Option<Arc<PreparedSnapshot>>>,
     last_failure: RwLock<Option<Failure>>,
     /// The build running now, if any, shared by everyone who asks for it.
@@ -261,8 +102,8 @@ struct Inner {
     /// parse error: logged when a row turns unreadable (or its error
     /// changes), not on every build.
     unreadable_dependency_health: Mutex<HashMap<String, String>>,
-    history: Arc<History>,
-    stats: Stats,
+    history: History,
+    stats: Arc<Stats>,
 }
 
 type BuildResult = Result<Arc<PreparedSnapshot>, Arc<SnapshotError>>;
@@ -283,7 +124,6 @@ struct Failure {
 impl fmt::Debug for SnapshotService {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SnapshotService")
-            .field("base_path", &self.inner.base_path)
             .field("live", &self.live())
             .field("generation", &self.inner.generation.load(Ordering::Relaxed))
             .field("stats", &self.inner.stats)
@@ -293,7 +133,7 @@ impl fmt::Debug for SnapshotService {
 
 impl SnapshotService {
     /// `runtime` runs the builds and the drift scans (see the module docs).
-    pub fn new(reader: FleetReader, live: LiveConfig, base_path: &str, runtime: Handle) -> Self {
+    pub fn new(reader: FleetReader, live: LiveConfig, runtime: Handle) -> Self {
         let cache = Cache::builder()
             // One live generation, plus old ones still expiring after a reload.
             .max_capacity(4)
@@ -303,18 +143,16 @@ impl SnapshotService {
             inner: Arc::new(Inner {
                 reader,
                 runtime,
-                base_path: Arc::from(base_path),
                 live: RwLock::new(live),
                 generation: AtomicU64::new(0),
                 cache,
-                drift: RwLock::new((live.thresholds.bucket_total, DriftInput::NotCheckedYet)),
-                drift_wake: Notify::new(),
+                drift: DriftState::new(live.thresholds.bucket_total),
                 last_good: RwLock::new(None),
                 last_failure: RwLock::new(None),
                 in_flight: Mutex::new(None),
                 unreadable_dependency_health: Mutex::new(HashMap::new()),
-                history: Arc::new(History::new(Utc::now())),
-                stats: Stats::default(),
+                history: History::new(Utc::now()),
+                stats: Arc::new(Stats::default()),
             }),
         }
     }
@@ -387,29 +225,31 @@ impl SnapshotService {
         let live = self.live();
         self.inner.stats.build_started();
         let started = Instant::now();
-        let result = self.build(&live).await.map_err(Arc::new);
+        let result = self.build(&live).await;
         let took = started.elapsed();
         self.inner.stats.build_finished(result.is_ok(), took);
-        match &result {
-            Ok(prepared) => {
+        match result {
+            Ok((prepared, sections)) => {
                 log::debug!(
                     "fleet snapshot built in {} ms: {} (sections: {})",
                     took.as_millis(),
                     prepared.snapshot.summary.status,
-                    section_timings(&prepared.sections)
+                    section_timings(&sections)
                 );
                 self.retry_failed_drift_after_recovery();
-                self.record_success(prepared);
+                self.record_success(&prepared);
+                Ok(prepared)
             }
             Err(err) => {
                 log::error!(
                     "fleet snapshot build failed after {} ms: {err}",
                     took.as_millis()
                 );
-                self.record_failure(Arc::clone(err));
+                let err = Arc::new(err);
+                self.record_failure(Arc::clone(&err));
+                Err(err)
             }
         }
-        result
     }
 
     /// The most recent successful build, however old.
@@ -437,35 +277,18 @@ impl SnapshotService {
         (!succeeded_since).then(|| Arc::clone(&failure.error))
     }
 
-    pub fn stats(&self) -> &Stats {
+    /// fleetd's counters (shared with the `/metrics` registry).
+    pub fn stats(&self) -> &Arc<Stats> {
         &self.inner.stats
     }
 
-    /// The status history (newest first), as `/api/fleet/history` serves it.
-    pub fn history(&self) -> HistoryView {
-        self.inner.history.view()
-    }
-
-    /// The `/metrics` body for a scrape that got `current` (`None`: the
-    /// database could not be read; only fleetd's own figures follow).
-    pub fn metrics_text(
-        &self,
-        current: Option<&PreparedSnapshot>,
-    ) -> Result<String, Arc<MetricsError>> {
-        let fleet = current.map(PreparedSnapshot::fleet_metrics).transpose()?;
-        let scrape = ScrapeState {
-            snapshot_available: current.is_some(),
-            last_success: self.last_good().map(|good| good.built_at),
-        };
-        metrics::render(&self.inner.stats, scrape, fleet).map_err(Arc::new)
+    /// The status history every successful build is recorded in.
+    pub fn history(&self) -> &History {
+        &self.inner.history
     }
 
     pub fn live(&self) -> LiveConfig {
         *read(&self.inner.live)
-    }
-
-    pub fn base_path(&self) -> &str {
-        &self.inner.base_path
     }
 
     /// Applies reloaded settings: the next request builds a new snapshot
@@ -478,66 +301,20 @@ impl SnapshotService {
         {
             // The drift figure depends on bucket_total; rescan now rather
             // than serve the old total's result for a whole interval.
-            self.inner.drift_wake.notify_one();
+            self.inner.drift.rescan_now();
         }
     }
 
-    /// The latest drift outcome (what the next build will use). A result
-    /// scanned for another bucket_total (before a reload changed it) is
-    /// "not checked yet": it counted other buckets, and must not stand as
-    /// green until the rescan finishes.
-    pub fn drift(&self) -> DriftInput {
-        let (scanned_for, outcome) = &*read(&self.inner.drift);
-        if *scanned_for == self.live().thresholds.bucket_total {
-            outcome.clone()
-        } else {
-            DriftInput::NotCheckedYet
-        }
+    pub(super) fn drift_state(&self) -> &DriftState {
+        &self.inner.drift
     }
 
-    /// Runs one drift scan now and stores its outcome (a failed scan is
-    /// stored as `Unreadable`, shown red). Returns the stored outcome.
-    pub async fn refresh_drift(&self) -> DriftInput {
-        let bucket_total = self.live().thresholds.bucket_total;
-        if bucket_total == 0 {
-            // Not configured: fleet-core reports that itself; scanning all
-            // sites for a figure nobody can use is wasted load.
-            return self.drift();
-        }
-        let started = Instant::now();
-        let outcome = match self.inner.reader.read_drift(bucket_total).await {
-            Ok(result) => DriftInput::Checked(result),
-            Err(err) => {
-                log::warn!("projection drift scan failed: {err}");
-                DriftInput::Unreadable
-            }
-        };
-        let took = started.elapsed();
-        let ok = matches!(outcome, DriftInput::Checked(_));
-        self.inner.stats.drift_scan_finished(ok, took);
-        log::debug!(
-            "projection drift scan finished in {} ms (ok={ok})",
-            took.as_millis()
-        );
-        *write(&self.inner.drift) = (bucket_total, outcome.clone());
-        outcome
+    pub(super) fn reader(&self) -> &FleetReader {
+        &self.inner.reader
     }
 
-    /// Starts the background task that refreshes drift every
-    /// `drift_interval` (and at once after a reload that changes it or
-    /// bucket_total). Abort the handle to stop it.
-    pub fn spawn_drift_refresher(&self) -> JoinHandle<()> {
-        let this = self.clone();
-        self.inner.runtime.spawn(async move {
-            loop {
-                this.refresh_drift().await;
-                let interval = this.live().drift_interval;
-                tokio::select! {
-                    () = tokio::time::sleep(interval) => {}
-                    () = this.inner.drift_wake.notified() => {}
-                }
-            }
-        })
+    pub(super) fn runtime(&self) -> &Handle {
+        &self.inner.runtime
     }
 
     /// Disconnects the database pool (graceful shutdown). Stop the drift
@@ -610,26 +387,18 @@ impl SnapshotService {
         .shared()
     }
 
-    async fn build(&self, live: &LiveConfig) -> Result<Arc<PreparedSnapshot>, SnapshotError> {
-        let started = Instant::now();
+    /// One snapshot, and the database timings of its sections (for the
+    /// build log).
+    async fn build(
+        &self,
+        live: &LiveConfig,
+    ) -> Result<(Arc<PreparedSnapshot>, Vec<SectionTiming>), SnapshotError> {
         let mut read = self.inner.reader.read_fleet(&live.thresholds).await?;
         let sections = std::mem::take(&mut read.timings);
         let (now, input) = read.into_input(self.drift());
         let snapshot = fleet_core::build_snapshot(&input, now, &live.thresholds);
-        let json = Bytes::from(serde_json::to_vec(&snapshot)?);
-        Ok(Arc::new(PreparedSnapshot {
-            snapshot,
-            json,
-            built_at: Utc::now(),
-            built_instant: Instant::now(),
-            build_duration: started.elapsed(),
-            sections,
-            ttl: live.cache_ttl,
-            base_path: Arc::clone(&self.inner.base_path),
-            history: Arc::clone(&self.inner.history),
-            page: OnceLock::new(),
-            fleet_metrics: OnceLock::new(),
-        }))
+        let prepared = PreparedSnapshot::new(snapshot, live.cache_ttl)?;
+        Ok((Arc::new(prepared), sections))
     }
 
     /// The single place a successful build is recorded: the last good
@@ -688,9 +457,9 @@ impl SnapshotService {
                     .as_ref()
                     .is_none_or(|good| good.built_instant < failure.instant)
             });
-        if recovering && matches!(read(&self.inner.drift).1, DriftInput::Unreadable) {
+        if recovering && self.inner.drift.latest_scan_failed() {
             log::info!("the database is readable again: rescanning projection drift now");
-            self.inner.drift_wake.notify_one();
+            self.inner.drift.rescan_now();
         }
     }
 

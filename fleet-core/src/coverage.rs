@@ -87,24 +87,25 @@ pub fn bucket_coverage(
     if let Some(total) = thresholds.configured_bucket_total() {
         let mode = ownership_mode(processes, !entries.is_empty());
         coverage.mode = mode;
-        match mode {
-            OwnershipMode::Pinned | OwnershipMode::Mixed => {
-                coverage.pinned_ranges = pinned_ranges(processes);
-                let owners: Vec<Owner<'_>> = coverage
-                    .pinned_ranges
-                    .iter()
-                    .map(|r| Owner {
-                        label: &r.host_id,
-                        min: r.bucket_min,
-                        max: r.bucket_max,
-                    })
-                    .collect();
-                coverage.pinned_findings = walk(&owners, total);
-            }
-            OwnershipMode::Dynamic | OwnershipMode::Unknown => {
-                let owners: Vec<Owner<'_>> = entries.iter().map(Owner::of_host).collect();
-                coverage.findings = walk(&owners, total);
-            }
+        // The jetmon_hosts rows are walked whatever the mode, so a view of
+        // them shows their real gaps; while pinned the walk is information
+        // only (rules 3 and 4 win).
+        if !entries.is_empty() {
+            let owners: Vec<Owner<'_>> = entries.iter().map(Owner::of_host).collect();
+            coverage.findings = walk(&owners, total);
+        }
+        if matches!(mode, OwnershipMode::Pinned | OwnershipMode::Mixed) {
+            coverage.pinned_ranges = pinned_ranges(processes);
+            let owners: Vec<Owner<'_>> = coverage
+                .pinned_ranges
+                .iter()
+                .map(|r| Owner {
+                    label: &r.host_id,
+                    min: r.bucket_min,
+                    max: r.bucket_max,
+                })
+                .collect();
+            coverage.pinned_findings = walk(&owners, total);
         }
         let (status, error) = coverage_status(mode, &entries, &coverage.findings);
         coverage.status = status;

@@ -1,6 +1,6 @@
 //! Rule §6: dependency health rolled up by name across every process.
 
-use crate::snapshot::{DependencyRollup, ProcessEntry};
+use crate::snapshot::{DependencyReport, DependencyRollup, ProcessEntry};
 use crate::status::Status;
 use std::collections::BTreeMap;
 
@@ -12,6 +12,7 @@ struct Tally {
     stale: u64,
     last_red_error: Option<String>,
     first_amber_error: Option<String>,
+    not_green: Vec<DependencyReport>,
 }
 
 /// `processes` must be in urgency order (rule §1): "last" and "first" errors
@@ -27,6 +28,15 @@ pub fn dependency_rollups(processes: &[ProcessEntry]) -> Vec<DependencyRollup> {
             let tally = tallies.entry(name.to_owned()).or_default();
             if process.stale {
                 tally.stale += 1;
+            }
+            if entry.counted_as != Status::Green {
+                tally.not_green.push(DependencyReport {
+                    process_id: process.process_id.clone(),
+                    host_id: process.host_id.clone(),
+                    status: entry.status.clone(),
+                    counted_as: entry.counted_as,
+                    stale: process.stale,
+                });
             }
             let error = entry.last_error.as_deref().filter(|e| !e.trim().is_empty());
             // Unknown statuses count as amber (`counted_as`), but their
@@ -66,6 +76,7 @@ pub fn dependency_rollups(processes: &[ProcessEntry]) -> Vec<DependencyRollup> {
             green_count: t.green,
             stale_count: t.stale,
             last_error: t.last_red_error.or(t.first_amber_error),
+            not_green: t.not_green,
         })
         .collect();
     rollups.sort_by(|a, b| b.status.cmp(&a.status).then_with(|| a.name.cmp(&b.name)));

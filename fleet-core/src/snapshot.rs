@@ -204,7 +204,8 @@ pub struct BucketCoverage {
     pub error: Option<String>,
     pub hosts: Vec<HostEntry>,
     /// Additive: the gaps, overlaps and invalid ranges of `hosts` (rule
-    /// §2.6), when the walk ran (dynamic ownership with host rows).
+    /// §2.6) when bucket_total is configured and there are host rows. They
+    /// decide the status only under dynamic ownership (rules 3–5 come first).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<CoverageFinding>,
     /// Additive: while ownership is pinned or mixed, the ranges the fresh
@@ -400,4 +401,21 @@ pub struct DependencyRollup {
     pub stale_count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Additive: the processes reporting this dependency other than green,
+    /// in process order.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub not_green: Vec<DependencyReport>,
+}
+
+/// One process's non-green report of a dependency.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DependencyReport {
+    pub process_id: String,
+    pub host_id: String,
+    /// The status as the process wrote it.
+    pub status: String,
+    /// What it counts as (an unknown status counts as amber).
+    pub counted_as: Status,
+    /// Whether the reporting process is stale.
+    pub stale: bool,
 }

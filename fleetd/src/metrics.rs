@@ -424,7 +424,18 @@ fn encode_fleet(r: &mut FleetEncoder<'_>, snap: &FleetSnapshot) -> std::fmt::Res
     )?;
 
     let sections = Counts::<SectionLabels>::default();
-    for (section, current) in SECTIONS.into_iter().zip(section_statuses(snap)) {
+    // As fleet-core decided them, in the order of SECTIONS. No dependencies
+    // reported reads green here: the series must exist, and nothing is wrong.
+    let decided = &snap.sections;
+    let section_statuses = [
+        decided.processes,
+        decided.bucket_coverage,
+        decided.delivery,
+        decided.delivery_posture,
+        decided.projection_drift,
+        decided.dependencies.unwrap_or(Status::Green),
+    ];
+    for (section, current) in SECTIONS.into_iter().zip(section_statuses) {
         for status in STATUSES {
             sections
                 .get_or_create(&SectionLabels {
@@ -472,14 +483,7 @@ fn encode_fleet(r: &mut FleetEncoder<'_>, snap: &FleetSnapshot) -> std::fmt::Res
         }
     }
     for p in &snap.processes {
-        let health = if p.stale {
-            "stale"
-        } else {
-            match Status::parse(&p.health_status) {
-                Some(status) => status.as_str(),
-                None => "amber",
-            }
-        };
+        let health = if p.stale { "stale" } else { p.status.as_str() };
         processes
             .get_or_create(&ProcessLabels {
                 process_type: Escaped(p.process_type.clone()),
@@ -630,34 +634,6 @@ fn encode_delivery(r: &mut FleetEncoder<'_>, tables: &[DeliveryTable]) -> std::f
         family(|t| t.oldest_due_age_sec),
     )?;
     Ok(())
-}
-
-/// The status of each of [`SECTIONS`], in that order.
-fn section_statuses(snap: &FleetSnapshot) -> [Status; 6] {
-    let s = &snap.summary;
-    // As the page's processes card: stale or red rows are red; amber rows or
-    // no rows at all are amber.
-    let processes = if s.red_processes > 0 || s.stale_processes > 0 {
-        Status::Red
-    } else if s.amber_processes > 0 || snap.processes.is_empty() {
-        Status::Amber
-    } else {
-        Status::Green
-    };
-    let dependencies = snap
-        .dependencies
-        .iter()
-        .map(|d| d.status)
-        .max()
-        .unwrap_or(Status::Green);
-    [
-        processes,
-        snap.bucket_coverage.status,
-        snap.delivery.status,
-        snap.delivery.posture.status,
-        snap.projection_drift.status,
-        dependencies,
-    ]
 }
 
 /// Encoding into a `String` cannot fail in practice; typed anyway.

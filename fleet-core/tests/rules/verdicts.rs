@@ -207,7 +207,7 @@ fn pinned_ranges_come_from_fresh_monitors_with_their_findings() {
     );
     assert!(
         cov.findings.is_empty(),
-        "jetmon_hosts is not walked while pinned"
+        "no jetmon_hosts rows: nothing to walk"
     );
 }
 
@@ -288,4 +288,63 @@ fn section_statuses_are_decided_once() {
         assert_eq!(snap.sections.delivery_posture, snap.delivery.posture.status);
         assert_eq!(snap.sections.projection_drift, snap.projection_drift.status);
     }
+}
+
+#[test]
+fn dependency_rollup_lists_the_processes_reporting_it_not_green() {
+    let snap = Fleet::healthy()
+        .proc(
+            monitor("a")
+                .id("a")
+                .deps(&deps(&[dep("redis", "red"), dep("mysql", "green")])),
+        )
+        .proc(
+            deliverer("b")
+                .id("b")
+                .age(STALE_SECS)
+                .deps(&deps(&[dep(" redis ", "odd")])),
+        )
+        .proc(deliverer("c").id("c").deps(&deps(&[dep("redis", "green")])))
+        .build();
+    let redis = dependency(&snap, "redis");
+    let reports: Vec<(&str, &str, Status, bool)> = redis
+        .not_green
+        .iter()
+        .map(|r| {
+            (
+                r.process_id.as_str(),
+                r.status.as_str(),
+                r.counted_as,
+                r.stale,
+            )
+        })
+        .collect();
+    assert_eq!(
+        reports,
+        vec![
+            ("b", "odd", Status::Amber, true),
+            ("a", "red", Status::Red, false)
+        ],
+        "process (urgency) order, grouped by trimmed name"
+    );
+    assert!(dependency(&snap, "mysql").not_green.is_empty());
+}
+
+#[test]
+fn host_rows_are_walked_while_pinned_without_changing_the_status() {
+    let snap = Fleet::empty()
+        .proc(pinned_monitor("a", 0, 999))
+        .hosts(vec![host("h", 0, 499)])
+        .build();
+    let cov = &snap.bucket_coverage;
+    assert_eq!(cov.status, Status::Amber);
+    assert_eq!(
+        cov.error.as_deref(),
+        Some(fleet_core::coverage::PINNED_ERROR)
+    );
+    assert_eq!(
+        findings(&snap),
+        vec![(FindingKind::Gap, 500, 999, vec![])],
+        "the page draws the rows' real gap"
+    );
 }

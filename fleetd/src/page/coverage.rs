@@ -7,127 +7,27 @@
 
 use super::filter::ProcessFilter;
 use super::format::{badge, fleet_url, status_badge, time_ago, Tone};
-use super::rollup::row_status;
 use super::PageContext;
-use fleet_core::snapshot::{HostEntry, OwnershipMode};
+use fleet_core::snapshot::{CoverageFinding, FindingKind, HostEntry, HostProblem, OwnershipMode};
+use fleet_core::Status;
 use maud::{html, Markup};
 
-/// One owner's range as drawn on the bar (inclusive bucket numbers).
+/// One owner's range as drawn on the bar (inclusive bucket numbers),
+/// coloured by the status fleet-core gave its row.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OwnerRange {
-    pub label: String,
+pub struct Segment<'a> {
+    pub label: &'a str,
     pub min: u32,
     pub max: u32,
-    pub tone: Tone,
+    pub status: Status,
 }
 
-/// A run of buckets `start..=end`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Span {
-    pub start: u32,
-    pub end: u32,
-}
-
-impl Span {
-    pub fn len(&self) -> u32 {
-        self.end - self.start + 1
+impl Segment<'_> {
+    /// The part of the range that lies on the bar, if any (an invalid
+    /// range is listed as a finding; only its drawable part is drawn).
+    fn on_bar(&self, total: u32) -> Option<(u32, u32)> {
+        (self.min <= self.max && self.min < total).then(|| (self.min, self.max.min(total - 1)))
     }
-}
-
-/// Buckets owned by more than one range, and by whom.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Overlap {
-    pub span: Span,
-    pub owners: Vec<String>,
-}
-
-/// Where the ranges leave buckets unowned or owned twice.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Analysis {
-    pub gaps: Vec<Span>,
-    pub overlaps: Vec<Overlap>,
-    /// Labels of ranges that are empty or reach past the last bucket.
-    pub invalid: Vec<String>,
-}
-
-/// Whether a range is drawable and inside `0..total`.
-pub fn range_valid(min: u32, max: u32, total: u32) -> bool {
-    min <= max && max < total
-}
-
-/// Finds gaps and overlaps over `0..total`. Ranges reaching past the end are
-/// clamped to it (and reported invalid); empty ranges are ignored (and
-/// reported invalid).
-pub fn analyse(ranges: &[OwnerRange], total: u32) -> Analysis {
-    let mut analysis = Analysis::default();
-    if total == 0 {
-        return analysis;
-    }
-    let mut events: Vec<(u32, i32)> = Vec::with_capacity(ranges.len() * 2);
-    let mut clamped: Vec<(u32, u32, &str)> = Vec::with_capacity(ranges.len());
-    for r in ranges {
-        if !range_valid(r.min, r.max, total) {
-            analysis.invalid.push(r.label.clone());
-        }
-        if r.min > r.max || r.min >= total {
-            continue;
-        }
-        let max = r.max.min(total - 1);
-        events.push((r.min, 1));
-        events.push((max + 1, -1));
-        clamped.push((r.min, max, &r.label));
-    }
-    events.sort_unstable();
-    let mut runs: Vec<(Span, i32)> = Vec::new();
-    let (mut cursor, mut depth) = (0u32, 0i32);
-    let mut i = 0;
-    while i < events.len() {
-        let at = events[i].0;
-        if at > cursor {
-            runs.push((
-                Span {
-                    start: cursor,
-                    end: at - 1,
-                },
-                depth,
-            ));
-            cursor = at;
-        }
-        while i < events.len() && events[i].0 == at {
-            depth += events[i].1;
-            i += 1;
-        }
-    }
-    if cursor < total {
-        runs.push((
-            Span {
-                start: cursor,
-                end: total - 1,
-            },
-            depth,
-        ));
-    }
-    for (span, depth) in runs {
-        if depth == 0 {
-            analysis.gaps.push(span);
-        } else if depth >= 2 {
-            match analysis.overlaps.last_mut() {
-                Some(prev) if prev.span.end + 1 == span.start => prev.span.end = span.end,
-                _ => analysis.overlaps.push(Overlap {
-                    span,
-                    owners: Vec::new(),
-                }),
-            }
-        }
-    }
-    for overlap in &mut analysis.overlaps {
-        overlap.owners = clamped
-            .iter()
-            .filter(|(min, max, _)| *min <= overlap.span.end && *max >= overlap.span.start)
-            .map(|(_, _, label)| (*label).to_owned())
-            .collect();
-    }
-    analysis
 }
 
 /// A number of buckets as a percentage of the bar ("33.4%"), at most three
@@ -136,9 +36,9 @@ pub fn pct(buckets: u32, total: u32) -> String {
     pct_f(f64::from(buckets) * 100.0 / f64::from(total.max(1)))
 }
 
-/// The middle of a span as a percentage of the bar.
-fn pct_mid(span: &Span, total: u32) -> String {
-    let mid = f64::from(span.start) + f64::from(span.len()) / 2.0;
+/// The middle of a finding's buckets as a percentage of the bar.
+fn pct_mid(finding: &CoverageFinding, total: u32) -> String {
+    let mid = f64::from(finding.first_bucket) + f64::from(finding.bucket_count()) / 2.0;
     pct_f(mid * 100.0 / f64::from(total.max(1)))
 }
 
@@ -151,17 +51,27 @@ fn pct_f(value: f64) -> String {
 const TRACK_H: u32 = 22;
 const BAR_H: u32 = 54;
 
-fn span_title(kind: &str, span: &Span) -> String {
+fn finding_title(finding: &CoverageFinding) -> String {
     format!(
-        "{kind} {}\u{2013}{} ({} buckets)",
-        span.start,
-        span.end,
-        span.len()
+        "{} {}\u{2013}{} ({} buckets)",
+        finding.kind.as_str(),
+        finding.first_bucket,
+        finding.last_bucket,
+        finding.bucket_count()
     )
 }
 
-/// The coverage bar of `ranges` over `0..total` (total > 0).
-pub fn bar(ranges: &[OwnerRange], total: u32, analysis: &Analysis) -> Markup {
+/// The gaps or the overlaps among `findings`.
+fn of_kind(
+    findings: &[CoverageFinding],
+    kind: FindingKind,
+) -> impl Iterator<Item = &CoverageFinding> {
+    findings.iter().filter(move |f| f.kind == kind)
+}
+
+/// The coverage bar of `segments` over `0..total` (total > 0), with the
+/// gaps and overlaps fleet-core found in them.
+pub fn bar(segments: &[Segment<'_>], total: u32, findings: &[CoverageFinding]) -> Markup {
     let last = total.saturating_sub(1);
     let ticks = [0u32, 1, 2, 3, 4].map(|q| {
         let at = u32::try_from(u64::from(total) * u64::from(q) / 4).unwrap_or(total);
@@ -174,9 +84,9 @@ pub fn bar(ranges: &[OwnerRange], total: u32, analysis: &Analysis) -> Markup {
     });
     let aria = format!(
         "bucket coverage 0\u{2013}{last}: {} owner segments, {} gaps, {} overlaps",
-        ranges.len(),
-        analysis.gaps.len(),
-        analysis.overlaps.len()
+        segments.len(),
+        of_kind(findings, FindingKind::Gap).count(),
+        of_kind(findings, FindingKind::Overlap).count()
     );
     html! {
         svg.covbar xmlns="http://www.w3.org/2000/svg" width="100%" height=(BAR_H)
@@ -191,50 +101,45 @@ pub fn bar(ranges: &[OwnerRange], total: u32, analysis: &Analysis) -> Markup {
                 }
             }
             rect.cov-track x="0" y="0" width="100%" height=(TRACK_H) {}
-            @for (i, r) in ranges.iter().enumerate() {
-                @if r.min <= r.max && r.min < total {
-                    rect.cov-seg.(r.tone.class()).alt[i % 2 == 1]
-                        x=(pct(r.min, total)) y="0"
-                        width=(pct(r.max.min(last) - r.min + 1, total)) height=(TRACK_H)
+            @for (i, seg) in segments.iter().enumerate() {
+                @if let Some((min, max)) = seg.on_bar(total) {
+                    rect.cov-seg.(Tone::from(seg.status).class()).alt[i % 2 == 1]
+                        x=(pct(min, total)) y="0"
+                        width=(pct(max - min + 1, total)) height=(TRACK_H)
                     {
-                        title { (r.label) " " (r.min) "\u{2013}" (r.max) }
+                        title { (seg.label) " " (seg.min) "\u{2013}" (seg.max) }
                     }
                 }
             }
-            @for gap in &analysis.gaps {
-                rect.cov-gap x=(pct(gap.start, total)) y="0"
-                    width=(pct(gap.len(), total)) height=(TRACK_H)
-                {
-                    title { (span_title("gap", gap)) }
-                }
-            }
-            @for overlap in &analysis.overlaps {
-                rect.cov-overlap x=(pct(overlap.span.start, total)) y="0"
-                    width=(pct(overlap.span.len(), total)) height=(TRACK_H)
-                {
-                    title { (span_title("overlap", &overlap.span)) }
+            @for (class, kind) in [("cov-gap", FindingKind::Gap), ("cov-overlap", FindingKind::Overlap)] {
+                @for finding in of_kind(findings, kind) {
+                    rect class=(class) x=(pct(finding.first_bucket, total)) y="0"
+                        width=(pct(finding.bucket_count(), total)) height=(TRACK_H)
+                    {
+                        title { (finding_title(finding)) }
+                    }
                 }
             }
             // Labels last, so that they stay readable over overlaps; each in
             // its own nested viewport, which clips it to its segment.
-            @for r in ranges {
-                @if r.min <= r.max && r.min < total {
-                    svg.cov-name x=(pct(r.min, total)) y="0"
-                        width=(pct(r.max.min(last) - r.min + 1, total)) height=(TRACK_H)
+            @for seg in segments {
+                @if let Some((min, max)) = seg.on_bar(total) {
+                    svg.cov-name x=(pct(min, total)) y="0"
+                        width=(pct(max - min + 1, total)) height=(TRACK_H)
                     {
-                        text x="4" y="15" { (r.label) }
+                        text x="4" y="15" { (seg.label) }
                     }
                 }
             }
             // Carets under every gap and overlap keep a one-bucket problem
             // visible at any width.
-            @for (class, span) in analysis.gaps.iter().map(|g| ("cov-mark gap", g))
-                .chain(analysis.overlaps.iter().map(|o| ("cov-mark overlap", &o.span)))
-            {
-                svg class=(class) x=(pct_mid(span, total)) y=(TRACK_H + 1)
-                    width="1" height="9"
-                {
-                    polygon points="-5,8 5,8 0,0" {}
+            @for (class, kind) in [("cov-mark gap", FindingKind::Gap), ("cov-mark overlap", FindingKind::Overlap)] {
+                @for finding in of_kind(findings, kind) {
+                    svg class=(class) x=(pct_mid(finding, total)) y=(TRACK_H + 1)
+                        width="1" height="9"
+                    {
+                        polygon points="-5,8 5,8 0,0" {}
+                    }
                 }
             }
             line.cov-axis x1="0" y1="36" x2="100%" y2="36" {}
@@ -246,50 +151,56 @@ pub fn bar(ranges: &[OwnerRange], total: u32, analysis: &Analysis) -> Markup {
     }
 }
 
-/// The gap/overlap/invalid lists under a bar, in words.
-fn findings(analysis: &Analysis) -> Markup {
+/// The findings under a bar, in words.
+fn findings_list(findings: &[CoverageFinding]) -> Markup {
     html! {
         ul.findings {
-            @if analysis.gaps.is_empty() && analysis.overlaps.is_empty() {
+            @if findings.is_empty() {
                 li { (badge(Tone::Green, "ranges ok")) " every bucket is claimed by exactly one host range (stale or draining owners are judged separately, above)" }
             }
-            @for gap in &analysis.gaps {
-                li { (badge(Tone::Red, "gap")) " buckets " span.num { (gap.start) "\u{2013}" (gap.end) }
-                    " (" (gap.len()) ") have no owner" }
-            }
-            @for overlap in &analysis.overlaps {
+            @for finding in findings {
                 li {
-                    (badge(Tone::Red, "overlap")) " buckets "
-                    span.num { (overlap.span.start) "\u{2013}" (overlap.span.end) }
-                    " (" (overlap.span.len()) ") are owned by "
-                    @for (i, owner) in overlap.owners.iter().enumerate() {
-                        @if i > 0 { ", " }
-                        span.id { (owner) }
+                    (badge(Tone::Red, finding.kind.as_str())) " "
+                    @match finding.kind {
+                        FindingKind::Gap => {
+                            "buckets " span.num { (finding.first_bucket) "\u{2013}" (finding.last_bucket) }
+                            " (" (finding.bucket_count()) ") have no owner"
+                        }
+                        FindingKind::Overlap => {
+                            "buckets " span.num { (finding.first_bucket) "\u{2013}" (finding.last_bucket) }
+                            " (" (finding.bucket_count()) ") are owned by "
+                            @for (i, owner) in finding.hosts.iter().enumerate() {
+                                @if i > 0 { ", " }
+                                span.id { (owner) }
+                            }
+                        }
+                        FindingKind::InvalidRange => {
+                            "range " span.num { (finding.first_bucket) "\u{2013}" (finding.last_bucket) }
+                            " of "
+                            @for (i, owner) in finding.hosts.iter().enumerate() {
+                                @if i > 0 { ", " }
+                                span.id { (owner) }
+                            }
+                            " is empty or reaches past the last bucket"
+                        }
                     }
                 }
-            }
-            @for label in &analysis.invalid {
-                li { (badge(Tone::Red, "invalid")) " range of " span.id { (label) } " is empty or reaches past the last bucket" }
             }
         }
     }
 }
 
-/// The status of one bucket-owner row: its word, its tone and why.
-fn host_status(host: &HostEntry, total: u32) -> (Tone, &'static str, String) {
-    if !range_valid(
-        u32::from(host.bucket_min),
-        u32::from(host.bucket_max),
-        total,
-    ) {
-        (Tone::Red, "red", "invalid range".to_owned())
-    } else if host.status != "active" {
-        (Tone::Red, "red", host.status.clone())
-    } else if host.stale {
-        (Tone::Red, "stale", "heartbeat stale".to_owned())
-    } else {
-        (Tone::Green, "green", host.status.clone())
-    }
+/// The status word of one bucket-owner row and why, as fleet-core decided.
+fn owner_status(host: &HostEntry) -> (Tone, &'static str, String) {
+    let word = match host.row_problem {
+        Some(HostProblem::Stale) => "stale",
+        _ => host.row_status.as_str(),
+    };
+    let why = match host.row_problem {
+        None | Some(HostProblem::NotActive) => host.status.clone(),
+        Some(problem) => problem.as_str().to_owned(),
+    };
+    (host.row_status.into(), word, why)
 }
 
 fn lane(min: u32, max: u32, total: u32, tone: Tone) -> Markup {
@@ -320,7 +231,7 @@ fn hosts_table(ctx: &PageContext<'_>, hosts: &[HostEntry], total: u32) -> Markup
                 }
                 tbody {
                     @for host in hosts {
-                        @let (tone, word, why) = host_status(host, total);
+                        @let (tone, word, why) = owner_status(host);
                         @let (min, max) = (u32::from(host.bucket_min), u32::from(host.bucket_max));
                         tr {
                             th scope="row" {
@@ -343,26 +254,6 @@ fn hosts_table(ctx: &PageContext<'_>, hosts: &[HostEntry], total: u32) -> Markup
             }
         }
     }
-}
-
-/// Pinned ranges reported by the active monitor processes (used while
-/// jetmon_hosts is not in charge).
-fn pinned_ranges(ctx: &PageContext<'_>) -> Vec<OwnerRange> {
-    ctx.snapshot
-        .processes
-        .iter()
-        .filter(|p| {
-            p.process_type == "monitor" && !p.stale && p.state != "stopped" && p.state != "stopping"
-        })
-        .filter_map(|p| {
-            Some(OwnerRange {
-                label: p.host_id.clone(),
-                min: u32::from(p.bucket_min?),
-                max: u32::from(p.bucket_max?),
-                tone: row_status(p).into(),
-            })
-        })
-        .collect()
 }
 
 fn legend() -> Markup {
@@ -390,27 +281,30 @@ pub fn section(ctx: &PageContext<'_>) -> Markup {
             @if total == 0 {
                 p.muted { "bucket_total is not configured: there is nothing to draw." }
             } @else if !cov.hosts.is_empty() {
-                @let ranges: Vec<OwnerRange> = cov.hosts.iter().map(|h| OwnerRange {
-                    label: h.host_id.clone(),
+                @let segments: Vec<Segment<'_>> = cov.hosts.iter().map(|h| Segment {
+                    label: &h.host_id,
                     min: u32::from(h.bucket_min),
                     max: u32::from(h.bucket_max),
-                    tone: host_status(h, total).0,
+                    status: h.row_status,
                 }).collect();
-                @let analysis = analyse(&ranges, total);
-                (bar(&ranges, total, &analysis))
+                (bar(&segments, total, &cov.findings))
                 (legend())
-                (findings(&analysis))
+                (findings_list(&cov.findings))
                 (hosts_table(ctx, &cov.hosts, total))
             } @else if matches!(cov.mode, OwnershipMode::Pinned | OwnershipMode::Mixed) {
-                @let ranges = pinned_ranges(ctx);
                 h3 { "pinned ranges reported by monitor processes" }
-                @if ranges.is_empty() {
+                @if cov.pinned_ranges.is_empty() {
                     p.muted { "no fresh monitor reports a pinned range." }
                 } @else {
-                    @let analysis = analyse(&ranges, total);
-                    (bar(&ranges, total, &analysis))
+                    @let segments: Vec<Segment<'_>> = cov.pinned_ranges.iter().map(|r| Segment {
+                        label: &r.host_id,
+                        min: u32::from(r.bucket_min),
+                        max: u32::from(r.bucket_max),
+                        status: r.status,
+                    }).collect();
+                    (bar(&segments, total, &cov.pinned_findings))
                     (legend())
-                    (findings(&analysis))
+                    (findings_list(&cov.pinned_findings))
                 }
             } @else {
                 p.muted { "jetmon_hosts has no bucket-owner rows." }

@@ -2,24 +2,14 @@
 //! it other than green (linked to their pages).
 
 use super::format::{
-    count_cell, process_url, status_badge, tone_of_str, truncate, Tone, CELL_MAX_CHARS,
-    TITLE_MAX_CHARS,
+    count_cell, process_url, status_badge, truncate, Tone, CELL_MAX_CHARS, TITLE_MAX_CHARS,
 };
 use super::PageContext;
-use fleet_core::Status;
 use maud::{html, Markup};
-
-/// The dependency's name as the rollup groups it (trimmed, empty → unknown).
-fn group_name(name: &str) -> &str {
-    match name.trim() {
-        "" => "unknown",
-        trimmed => trimmed,
-    }
-}
 
 pub fn section(ctx: &PageContext<'_>) -> Markup {
     let snap = ctx.snapshot;
-    let worst = snap.dependencies.iter().map(|d| d.status).max();
+    let worst = snap.sections.dependencies;
     html! {
         section.panel #dependencies aria-labelledby="dependencies-title" {
             h2 #dependencies-title {
@@ -59,20 +49,13 @@ pub fn section(ctx: &PageContext<'_>) -> Markup {
                                         }
                                     }
                                     td.wrap {
-                                        @if dep.status != Status::Green {
-                                            @for (p, entry) in snap.processes.iter().flat_map(|p| {
-                                                p.dependency_health.iter().map(move |e| (p, e))
-                                            }).filter(|(_, e)| {
-                                                group_name(&e.name) == dep.name
-                                                    && Status::parse(&e.status) != Some(Status::Green)
-                                            }) {
-                                                span.reporter.(tone_of_str(&entry.status).class()) {
-                                                    a.id href=(process_url(ctx.base_path, &p.process_id)) { (p.process_id) }
-                                                    " " (entry.status)
-                                                    @if p.stale { " (stale)" }
-                                                }
-                                                " "
+                                        @for report in &dep.not_green {
+                                            span.reporter.(Tone::from(report.counted_as).class()) {
+                                                a.id href=(process_url(ctx.base_path, &report.process_id)) { (report.process_id) }
+                                                " " (report.status)
+                                                @if report.stale { " (stale)" }
                                             }
+                                            " "
                                         }
                                     }
                                 }

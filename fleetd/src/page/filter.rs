@@ -53,14 +53,11 @@ impl StatusFilter {
 
     /// Whether a process row has this status.
     pub fn matches(self, process: &ProcessEntry) -> bool {
-        let health = Status::parse(&process.health_status);
         match self {
             StatusFilter::Stale => process.stale,
-            StatusFilter::Red => process.stale || health == Some(Status::Red),
-            StatusFilter::Amber => {
-                !process.stale && !matches!(health, Some(Status::Red | Status::Green))
-            }
-            StatusFilter::Green => !process.stale && health == Some(Status::Green),
+            StatusFilter::Red => process.status == Status::Red,
+            StatusFilter::Amber => process.status == Status::Amber,
+            StatusFilter::Green => process.status == Status::Green,
         }
     }
 }

@@ -251,21 +251,15 @@ pub fn status_badge(status: Status) -> Markup {
     badge(status.into(), status.as_str())
 }
 
-/// The tone of a status string as processes write it (`dependency_health`,
-/// `health_status`): anything but green/amber/red is treated as amber, like
-/// the rollup does.
-pub fn tone_of_str(value: &str) -> Tone {
-    Status::parse(value).map_or(Tone::Amber, Tone::from)
-}
-
-/// A badge for a status string written by a process: known words as they
-/// are; an unknown value reads "amber" followed by the quoted raw value.
-pub fn raw_status_badge(value: &str) -> Markup {
-    match Status::parse(value) {
-        Some(status) => status_badge(status),
-        None => html! {
-            (badge(Tone::Amber, "amber")) " " span.muted.raw { "\u{201c}" (value) "\u{201d}" }
-        },
+/// A badge for a status a process reported (`health_status`, a
+/// `dependency_health` entry): the status fleet-core counts it as, followed
+/// by the quoted raw value when that is not the same word.
+pub fn reported_badge(counted_as: Status, reported: &str) -> Markup {
+    html! {
+        (status_badge(counted_as))
+        @if reported != counted_as.as_str() {
+            " " span.muted.raw { "\u{201c}" (reported) "\u{201d}" }
+        }
     }
 }
 

@@ -3,12 +3,11 @@
 //! that name it.
 
 use super::format::{
-    badge, fleet_url, plural, raw_status_badge, readable_age, time_full, time_utc, truncate, Tone,
+    badge, fleet_url, plural, readable_age, reported_badge, time_full, time_utc, truncate, Tone,
     DETAIL_MAX_CHARS,
 };
 use super::layout;
 use super::processes::status_cell;
-use super::rollup::row_status;
 use super::summary::stale_banner;
 use super::{ProcessFilter, ProcessPageContext};
 use chrono::{DateTime, Utc};
@@ -53,7 +52,7 @@ pub fn page(ctx: &ProcessPageContext<'_>) -> Markup {
     let snap = ctx.snapshot;
     let base = ctx.base_path;
     let now = ctx.now;
-    let status = row_status(p);
+    let status = p.status;
     let prefix = format!("{} ", p.process_id);
     let issues: Vec<_> = snap
         .summary
@@ -68,7 +67,10 @@ pub fn page(ctx: &ProcessPageContext<'_>) -> Markup {
         ("process_type", text(&p.process_type)),
         ("pid", html! { span.num { (p.pid) } }),
         ("state", text(&p.state)),
-        ("health_status", raw_status_badge(&p.health_status)),
+        (
+            "health_status",
+            reported_badge(p.health_counted_as, &p.health_status),
+        ),
         ("stale", yes_no(p.stale, Tone::Red, "stale", "no")),
         ("updated_at", time_full(now, p.updated_at)),
         (
@@ -197,7 +199,7 @@ pub fn page(ctx: &ProcessPageContext<'_>) -> Markup {
                             @for d in &p.dependency_health {
                                 tr {
                                     th scope="row" { (text(&d.name)) }
-                                    td { (raw_status_badge(&d.status)) }
+                                    td { (reported_badge(d.counted_as, &d.status)) }
                                     td.num {
                                         @match &d.latency_ms {
                                             Some(ms) => { (ms.to_string()) " ms" },

@@ -3,8 +3,8 @@
 
 use super::filter::{ProcessFilter, StatusFilter, PARAM_HOST, PARAM_STATUS, PARAM_TYPE};
 use super::format::{
-    badge, fleet_url, process_url, raw_status_badge, status_badge, time_ago, tone_of_str, truncate,
-    url, Tone, TITLE_MAX_CHARS,
+    badge, fleet_url, process_url, reported_badge, status_badge, time_ago, truncate, url, Tone,
+    TITLE_MAX_CHARS,
 };
 use super::PageContext;
 use fleet_core::snapshot::ProcessEntry;
@@ -18,7 +18,7 @@ pub fn status_cell(p: &ProcessEntry) -> Markup {
     if p.stale {
         html! { (badge(Tone::Red, "stale")) " " span.muted.small.sub { "health " (p.health_status) } }
     } else {
-        raw_status_badge(&p.health_status)
+        reported_badge(p.status, &p.health_status)
     }
 }
 
@@ -27,7 +27,7 @@ fn deps_cell(p: &ProcessEntry) -> Markup {
     let bad: Vec<_> = p
         .dependency_health
         .iter()
-        .filter(|d| Status::parse(&d.status) != Some(Status::Green))
+        .filter(|d| d.counted_as != Status::Green)
         .collect();
     html! {
         @if p.dependency_health_error.is_some() {
@@ -39,7 +39,7 @@ fn deps_cell(p: &ProcessEntry) -> Markup {
         } @else {
             @for (i, d) in bad.iter().enumerate() {
                 @if i > 0 { " " }
-                span.dep.(tone_of_str(&d.status).class()) title=(truncate(d.last_error.as_deref().unwrap_or(""), TITLE_MAX_CHARS)) {
+                span.dep.(Tone::from(d.counted_as).class()) title=(truncate(d.last_error.as_deref().unwrap_or(""), TITLE_MAX_CHARS)) {
                     span.id { (d.name) } " " (d.status)
                 }
             }
@@ -204,7 +204,7 @@ pub fn section(ctx: &PageContext<'_>) -> Markup {
         .filter(|p| ctx.filter.matches(p))
         .collect();
     let total = snap.processes.len();
-    let worst = shown.iter().map(|p| super::rollup::row_status(p)).max();
+    let worst = shown.iter().map(|p| p.status).max();
     html! {
         section.panel #processes aria-labelledby="processes-title" {
             h2 #processes-title {

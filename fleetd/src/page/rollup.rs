@@ -5,24 +5,8 @@
 use super::filter::{ProcessFilter, StatusFilter};
 use super::format::{badge, fleet_url, readable_age, time_ago, Tone};
 use super::PageContext;
-use fleet_core::snapshot::ProcessEntry;
 use fleet_core::Status;
 use maud::{html, Markup};
-
-/// The status of one process row: stale and red are red, unknown health is
-/// amber (like the rollup counts them).
-pub fn row_status(p: &ProcessEntry) -> Status {
-    if p.stale {
-        Status::Red
-    } else {
-        Status::parse(&p.health_status).unwrap_or(Status::Amber)
-    }
-}
-
-/// The worst row status of some processes; `None` when there are none.
-fn worst<'a>(processes: impl Iterator<Item = &'a ProcessEntry>) -> Option<Status> {
-    processes.map(row_status).max()
-}
 
 fn card(title: &str, anchor: &str, tone: Tone, word: &str, body: Markup) -> Markup {
     html! {
@@ -44,13 +28,7 @@ pub fn cards(ctx: &PageContext<'_>) -> Markup {
     let snap = ctx.snapshot;
     let s = &snap.summary;
     let base = ctx.base_path;
-    let process_status = if s.red_processes > 0 || s.stale_processes > 0 {
-        Status::Red
-    } else if s.amber_processes > 0 || snap.processes.is_empty() {
-        Status::Amber
-    } else {
-        Status::Green
-    };
+    let sections = &snap.sections;
     let status_link = |status: StatusFilter, count: u64, tone: Tone| {
         let filter = ProcessFilter::NONE.with_status(Some(status));
         html! {
@@ -61,16 +39,6 @@ pub fn cards(ctx: &PageContext<'_>) -> Markup {
             }
         }
     };
-    let monitors = worst(
-        snap.processes
-            .iter()
-            .filter(|p| p.process_type == "monitor"),
-    );
-    let deliverers = worst(
-        snap.processes
-            .iter()
-            .filter(|p| p.process_type == "deliverer"),
-    );
     let type_link = |process_type: &str, count: u64| {
         let filter = ProcessFilter::NONE.with_type(Some(process_type));
         html! {
@@ -80,7 +48,6 @@ pub fn cards(ctx: &PageContext<'_>) -> Markup {
     let d = &snap.delivery;
     let cov = &snap.bucket_coverage;
     let drift = &snap.projection_drift;
-    let dep_status = snap.dependencies.iter().map(|d| d.status).max();
     let dep_red = snap
         .dependencies
         .iter()
@@ -93,7 +60,7 @@ pub fn cards(ctx: &PageContext<'_>) -> Markup {
         .count();
     html! {
         section.cards aria-label="rollup" {
-            (status_card("processes", "processes", process_status, html! {
+            (status_card("processes", "processes", sections.processes, html! {
                 div.chips {
                     (status_link(StatusFilter::Red, s.red_processes, Tone::Red))
                     (status_link(StatusFilter::Amber, s.amber_processes, Tone::Amber))
@@ -102,17 +69,16 @@ pub fn cards(ctx: &PageContext<'_>) -> Markup {
                 }
                 div.card-note { "stale counts as red too" }
             }))
-            @match monitors {
-                Some(status) => (status_card("monitors", "processes", status, html! {
+            (status_card("monitors", "processes", sections.monitors, html! {
+                @if s.monitor_processes > 0 {
                     (type_link("monitor", s.monitor_processes))
                     div.card-note { "jetmon2 monitor processes" }
-                })),
-                None => (card("monitors", "processes", Tone::Amber, "amber", html! {
+                } @else {
                     span.big.num { "0" }
                     div.card-note { "no monitor process snapshots found" }
-                })),
-            }
-            @match deliverers {
+                }
+            }))
+            @match sections.deliverers {
                 Some(status) => (status_card("deliverers", "processes", status, html! {
                     (type_link("deliverer", s.deliverer_processes))
                     div.card-note { "standalone jetmon-deliverer" }
@@ -122,7 +88,7 @@ pub fn cards(ctx: &PageContext<'_>) -> Markup {
                     div.card-note { "no standalone deliverers" }
                 })),
             }
-            (status_card("delivery queues", "delivery", d.status, html! {
+            (status_card("delivery queues", "delivery", sections.delivery, html! {
                 span.big.num { (d.due_now) } " " span.unit { "due now" }
                 div.card-note.num {
                     "pending " (d.pending) " \u{b7} failed " (d.failed_since)
@@ -133,17 +99,17 @@ pub fn cards(ctx: &PageContext<'_>) -> Markup {
                 }
                 @if d.error.is_some() { div.card-note { "not fully readable" } }
             }))
-            (status_card("delivery posture", "delivery", d.posture.status, html! {
+            (status_card("delivery posture", "delivery", sections.delivery_posture, html! {
                 span.big.num { (d.posture.enabled_process_count) } " " span.unit { "enabled" }
                 div.card-note { (d.posture.message) }
             }))
-            (status_card("bucket coverage", "coverage", cov.status, html! {
+            (status_card("bucket coverage", "coverage", sections.bucket_coverage, html! {
                 span.big { (cov.mode.as_str()) }
                 div.card-note.num {
                     (cov.host_count) " hosts \u{b7} " (cov.bucket_total) " buckets"
                 }
             }))
-            (status_card("projection drift", "drift", drift.status, html! {
+            (status_card("projection drift", "drift", sections.projection_drift, html! {
                 @if let Some(at) = drift.checked_at {
                     span.big.num { (drift.count) } " " span.unit { "drifting sites" }
                     div.card-note { "checked " (time_ago(ctx.now, at)) }
@@ -152,7 +118,7 @@ pub fn cards(ctx: &PageContext<'_>) -> Markup {
                     div.card-note { (drift.error.as_deref().unwrap_or("not checked yet")) }
                 }
             }))
-            @match dep_status {
+            @match sections.dependencies {
                 Some(status) => (status_card("dependencies", "dependencies", status, html! {
                     span.big.num { (snap.dependencies.len()) }
                     div.card-note.num { (dep_red) " red \u{b7} " (dep_amber) " amber" }

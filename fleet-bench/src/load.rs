@@ -30,7 +30,8 @@ use crate::stats::ms;
 use crate::wrk::{self, WrkReport, WrkSpec};
 use crate::{DbArgs, Result};
 use clap::Args;
-use fleet_sql::seed::large::{self, ServerStatus, UserCommands};
+use fleet_bench::database_url;
+use fleet_bench::server::{self, ServerStatus, UserCommands};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -311,7 +312,7 @@ pub async fn run(args: LoadArgs) -> Result<()> {
         std::process::id()
     );
     let result =
-        match large::create_reader_account(&admin_url, &args.db.database, READER_USER, &password)
+        match server::create_reader_account(&admin_url, &args.db.database, READER_USER, &password)
             .await
         {
             Ok(url) => {
@@ -327,7 +328,7 @@ pub async fn run(args: LoadArgs) -> Result<()> {
             Err(err) => Err(err.into()),
         };
     // Leave the server as it was.
-    if let Err(err) = large::drop_reader_account(&admin_url, READER_USER).await {
+    if let Err(err) = server::drop_reader_account(&admin_url, READER_USER).await {
         eprintln!("fleet-bench: could not drop the account {READER_USER}: {err}");
     }
     if let Some(was_on) = userstat_before {
@@ -475,7 +476,7 @@ async fn run_phases(
     let wait_quiet = args.wait_quiet.unwrap_or(if quick { 0 } else { 120 });
     let repeats = args.repeat_disturbed.unwrap_or(if quick { 0 } else { 2 });
     let admin_url = &args.db.admin_url;
-    let admin_db_url = large::database_url(admin_url, &args.db.database)?;
+    let admin_db_url = database_url(admin_url, &args.db.database)?;
     let bucket_total = args.bucket_total;
     let mut b = Bench {
         args,
@@ -491,7 +492,7 @@ async fn run_phases(
         "server-wide Com_select (no per-account statistics on this server)".to_string()
     };
 
-    let server = large::server_info(admin_url).await?;
+    let server = server::server_info(admin_url).await?;
     b.out.line(format!(
         "# fleetd load benchmark{}",
         if quick { " (--quick)" } else { "" }
@@ -505,7 +506,7 @@ async fn run_phases(
         server.tmp_memory_table_bytes / (1 << 20),
         args.db.database
     ));
-    for t in large::table_sizes(admin_url, &args.db.database).await? {
+    for t in server::table_sizes(admin_url, &args.db.database).await? {
         b.out.line(format!(
             "  {:<28} ~{:>9} rows  data {:>6} MiB  indexes {:>6} MiB",
             t.table,

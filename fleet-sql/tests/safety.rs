@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use fleet_core::{DeliveryKind, DriftInput, Status, Unreadable};
-use fleet_sql::testing::{delivery_query, drift_query_body, ScratchDb};
-use fleet_sql::{section, ServerFlavor, SqlError};
+use fleet_sql::testing::ScratchDb;
+use fleet_sql::{delivery_query, drift_query_body, section, ServerFlavor, SqlError};
 use mysql_async::{params, Value};
 use std::time::{Duration, Instant};
 

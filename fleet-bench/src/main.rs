@@ -13,6 +13,7 @@
 
 mod load;
 mod machine;
+mod metrics;
 mod sections;
 mod stats;
 mod wrk;

@@ -2,7 +2,7 @@
 //!
 //! Phases, each on a freshly started `fleetd serve` (loopback port, a
 //! generated config pointing at the database), each after fleetd's first
-//! drift scan has finished (seen in its debug log):
+//! drift scan has finished (seen in its `/metrics`):
 //!
 //! 1. sections: per-section cold read timings and the drift scan, straight
 //!    through `fleet_sql::FleetReader` (fleetd does not surface them);
@@ -17,20 +17,23 @@
 //!    `Com_select` growth per snapshot build, builds per cache period,
 //!    fleetd's peak RSS.
 //!
-//! Builds are counted from fleetd's debug log (`fleet snapshot built in`),
-//! because fleetd does not expose a build counter over HTTP yet.
+//! Builds and drift scans are counted by fleetd's `/metrics`
+//! (`fleetd_snapshot_builds_total`, `fleetd_drift_scans_total`, the drift
+//! scan duration histogram); its log is kept only to show when it fails.
 //!
 //! The run fails (non-zero exit) when the tooling breaks: fleetd does not
 //! start or dies, wrk fails, a response is not 2xx. Missed targets are
 //! reported, never a failure.
 
 use crate::machine::{self, CpuMark, CpuUse, Machine, Rss};
+use crate::metrics::FleetdCounters;
 use crate::sections::{self, SectionsReport};
 use crate::stats::ms;
 use crate::wrk::{self, WrkReport, WrkSpec};
 use crate::{DbArgs, Result};
 use clap::Args;
-use fleet_sql::seed::large::{self, ServerStatus, UserCommands};
+use fleet_bench::database_url;
+use fleet_bench::server::{self, ServerStatus, UserCommands};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Stdio;
@@ -85,6 +88,9 @@ const WARM_TTL_MS: u64 = 3_600_000;
 const QUIET_DRIFT_SEC: u64 = 3_600;
 /// The cache TTL of the load phase.
 const LOAD_TTL_MS: u64 = 1_000;
+/// Cache TTLs up to this are waited out before counting builds (see
+/// `Fleetd::builds_since`); longer ones outlast a phase.
+const SHORT_TTL: Duration = Duration::from_secs(5);
 
 /// The report, printed as it is written.
 #[derive(Debug, Default)]
@@ -100,11 +106,17 @@ impl Out {
     }
 }
 
+/// How long fleetd may take to apply a reload (SIGHUP).
+const RELOAD_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A running fleetd child process. Killed when dropped.
 struct Fleetd {
     child: Child,
     pid: u32,
     base: String,
+    /// Its cache TTL (`cache.ttl_ms`).
+    ttl: Duration,
+    client: reqwest::Client,
     log: PathBuf,
     _dir: tempfile::TempDir,
 }
@@ -135,8 +147,8 @@ impl Fleetd {
             .arg("serve")
             .arg("--config")
             .arg(&config)
-            // Build and drift-scan lines are debug lines of this module.
-            .env("RUST_LOG", "warn,fleetd::snapshots=debug")
+            // The configured level: the log only explains a failure.
+            .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(stderr)
@@ -154,6 +166,8 @@ impl Fleetd {
             child,
             pid,
             base: format!("http://127.0.0.1:{port}"),
+            ttl: Duration::from_millis(ttl_ms),
+            client: reqwest::Client::new(),
             log,
             _dir: dir,
         };
@@ -165,35 +179,32 @@ impl Fleetd {
         format!("{}{path}", self.base)
     }
 
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
     fn log_tail(&self) -> String {
-        let text = self.log_text();
+        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(20)..].join("\n")
     }
 
-    /// Snapshot builds so far (successful and failed).
-    fn builds(&self) -> usize {
-        let log = self.log_text();
-        log.matches("fleet snapshot built in").count()
-            + log.matches("fleet snapshot build failed").count()
+    /// fleetd's counters now. A scrape goes through the snapshot cache like
+    /// every request: when the cached snapshot has expired, it builds one,
+    /// and that build is in the figures it returns.
+    async fn counters(&self) -> Result<FleetdCounters> {
+        let body = get(&self.client, &self.url("/metrics")).await?;
+        Ok(FleetdCounters::parse(&String::from_utf8_lossy(&body))?)
     }
 
-    /// Finished drift scans so far, with their durations and whether they
-    /// succeeded.
-    fn drift_scans(&self) -> Vec<(Duration, bool)> {
-        self.log_text()
-            .lines()
-            .filter_map(|line| {
-                let rest = line.split("projection drift scan finished in ").nth(1)?;
-                let (ms, rest) = rest.split_once(" ms")?;
-                let ms: u64 = ms.trim().parse().ok()?;
-                Some((Duration::from_millis(ms), rest.contains("ok=true")))
-            })
-            .collect()
+    /// Snapshot builds started since `before` (the `builds` of an earlier
+    /// [`Self::counters`]), without the one this scrape may cause: with a
+    /// short cache TTL it first waits the cache out, so that the scrape
+    /// surely builds exactly one snapshot, and counts that one out; with a
+    /// long one (the warm phase) the cached snapshot serves the scrape.
+    async fn builds_since(&self, before: u64) -> Result<u64> {
+        if self.ttl > SHORT_TTL {
+            return Ok(self.counters().await?.builds.saturating_sub(before));
+        }
+        tokio::time::sleep(self.ttl + Duration::from_millis(100)).await;
+        let after = self.counters().await?.builds;
+        Ok(after.saturating_sub(before).saturating_sub(1))
     }
 
     fn check_alive(&mut self) -> Result<()> {
@@ -224,24 +235,68 @@ impl Fleetd {
         }
     }
 
-    /// Waits until fleetd has a drift result; returns the scan's duration.
+    /// Waits until fleetd has a drift result, then has it start a new
+    /// cache generation; returns the mean duration of the scans finished by
+    /// then (the first scan, unless drift rescans every second).
+    ///
+    /// The scrapes that watch for the scan may have cached a snapshot built
+    /// before the scan finished, and with a long TTL it would be served for
+    /// the whole phase. A reload (SIGHUP, same configuration) always starts
+    /// a new generation: the next request builds with the drift result.
     async fn wait_for_drift(&mut self) -> Result<Duration> {
         let deadline = Instant::now() + DRIFT_TIMEOUT;
-        loop {
+        let counters = loop {
             self.check_alive()?;
-            if let Some((took, ok)) = self.drift_scans().first().copied() {
-                if !ok {
-                    return Err(format!(
-                        "fleetd's first drift scan failed; its log:\n{}",
-                        self.log_tail()
-                    )
-                    .into());
-                }
-                return Ok(took);
+            let counters = self.counters().await?;
+            if counters.drift_scan_failures > 0 {
+                return Err(format!(
+                    "fleetd's first drift scan failed; its log:\n{}",
+                    self.log_tail()
+                )
+                .into());
+            }
+            if counters.drift_scans > 0 {
+                break counters;
             }
             if Instant::now() > deadline {
                 return Err(format!(
-                    "fleetd logged no finished drift scan within {DRIFT_TIMEOUT:?}; its log:\n{}",
+                    "fleetd finished no drift scan within {DRIFT_TIMEOUT:?}; its log:\n{}",
+                    self.log_tail()
+                )
+                .into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        self.reload(counters.reloads).await?;
+        Ok(counters.mean_drift_scan_since(&FleetdCounters::default()))
+    }
+
+    /// Sends SIGHUP and waits until fleetd counts one more reload than
+    /// `before`; fails if the reload failed.
+    async fn reload(&mut self, before: u64) -> Result<()> {
+        let status = Command::new("kill")
+            .arg("-HUP")
+            .arg(self.pid.to_string())
+            .status()
+            .await?;
+        if !status.success() {
+            return Err(format!("kill -HUP {} failed: {status}", self.pid).into());
+        }
+        let deadline = Instant::now() + RELOAD_TIMEOUT;
+        loop {
+            self.check_alive()?;
+            let counters = self.counters().await?;
+            if counters.reload_failures > 0 {
+                return Err(
+                    format!("fleetd's reload failed; its log:\n{}", self.log_tail()).into(),
+                );
+            }
+            if counters.reloads > before {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "fleetd did not reload within {RELOAD_TIMEOUT:?}; its log:\n{}",
                     self.log_tail()
                 )
                 .into());
@@ -311,7 +366,7 @@ pub async fn run(args: LoadArgs) -> Result<()> {
         std::process::id()
     );
     let result =
-        match large::create_reader_account(&admin_url, &args.db.database, READER_USER, &password)
+        match server::create_reader_account(&admin_url, &args.db.database, READER_USER, &password)
             .await
         {
             Ok(url) => {
@@ -327,7 +382,7 @@ pub async fn run(args: LoadArgs) -> Result<()> {
             Err(err) => Err(err.into()),
         };
     // Leave the server as it was.
-    if let Err(err) = large::drop_reader_account(&admin_url, READER_USER).await {
+    if let Err(err) = server::drop_reader_account(&admin_url, READER_USER).await {
         eprintln!("fleet-bench: could not drop the account {READER_USER}: {err}");
     }
     if let Some(was_on) = userstat_before {
@@ -475,7 +530,7 @@ async fn run_phases(
     let wait_quiet = args.wait_quiet.unwrap_or(if quick { 0 } else { 120 });
     let repeats = args.repeat_disturbed.unwrap_or(if quick { 0 } else { 2 });
     let admin_url = &args.db.admin_url;
-    let admin_db_url = large::database_url(admin_url, &args.db.database)?;
+    let admin_db_url = database_url(admin_url, &args.db.database)?;
     let bucket_total = args.bucket_total;
     let mut b = Bench {
         args,
@@ -491,7 +546,7 @@ async fn run_phases(
         "server-wide Com_select (no per-account statistics on this server)".to_string()
     };
 
-    let server = large::server_info(admin_url).await?;
+    let server = server::server_info(admin_url).await?;
     b.out.line(format!(
         "# fleetd load benchmark{}",
         if quick { " (--quick)" } else { "" }
@@ -505,7 +560,7 @@ async fn run_phases(
         server.tmp_memory_table_bytes / (1 << 20),
         args.db.database
     ));
-    for t in large::table_sizes(admin_url, &args.db.database).await? {
+    for t in server::table_sizes(admin_url, &args.db.database).await? {
         b.out.line(format!(
             "  {:<28} ~{:>9} rows  data {:>6} MiB  indexes {:>6} MiB",
             t.table,
@@ -574,9 +629,9 @@ async fn run_phases(
         drift["status"],
         page.len()
     ));
+    let builds_before = fleetd.counters().await?.builds;
     // Let the connections used by that build finish their background reset.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let builds_before = fleetd.builds();
     let before = counters(status, counted).await?;
     let (mut warm_api, _) = b
         .wrk(
@@ -593,7 +648,7 @@ async fn run_phases(
         .await?;
     let warm_api = warm_api.remove(0);
     let warm_db = counters(status, counted).await?.since(&before);
-    let warm_builds = fleetd.builds() - builds_before;
+    let warm_builds = fleetd.builds_since(builds_before).await?;
     let warm_rss = fleetd.stop().await?;
     b.out.line(format!(
         "  during both runs: {warm_builds} snapshot builds; database: {} selects, {} other statements, {} new connections; fleetd peak RSS {:.1} MiB",
@@ -609,8 +664,7 @@ async fn run_phases(
         .line("## 3. cold snapshot (ttl_ms = 0, one connection: sequential requests, each builds)");
     let mut fleetd = Fleetd::start(reader, 0, QUIET_DRIFT_SEC).await?;
     fleetd.wait_for_drift().await?;
-    get(&client, &fleetd.url("/api/fleet")).await?;
-    let builds_before = fleetd.builds();
+    let builds_before = fleetd.counters().await?.builds;
     let (mut cold_api, _) = b
         .wrk_repeating(
             &fleetd,
@@ -622,7 +676,7 @@ async fn run_phases(
         .wrk_repeating(&fleetd, &[("/fleet, sequential:", "/fleet", 1, 1)], repeats)
         .await?;
     let (cold_api, cold_page) = (cold_api.remove(0), cold_page.remove(0));
-    let cold_builds = fleetd.builds() - builds_before;
+    let cold_builds = fleetd.builds_since(builds_before).await?;
     let cold_rss = fleetd.stop().await?;
     b.out.line(format!(
         "  {cold_builds} builds for {} requests; fleetd peak RSS {:.1} MiB",
@@ -636,7 +690,7 @@ async fn run_phases(
         .line("## 4. cold snapshot while the drift scan runs (ttl_ms = 0, drift every 1 s)");
     let mut fleetd = Fleetd::start(reader, 0, 1).await?;
     fleetd.wait_for_drift().await?;
-    let scans_before = fleetd.drift_scans().len();
+    let scans_before = fleetd.counters().await?;
     let (mut during_drift, _) = b
         .wrk_repeating(
             &fleetd,
@@ -645,14 +699,14 @@ async fn run_phases(
         )
         .await?;
     let during_drift = during_drift.remove(0);
-    let scans: Vec<(Duration, bool)> = fleetd.drift_scans().split_off(scans_before);
-    let scan_times: Vec<Duration> = scans.iter().map(|(d, _)| *d).collect();
-    let scan_summary = crate::stats::Summary::of(&scan_times);
+    let scans_after = fleetd.counters().await?;
+    let scans = scans_after.drift_scans - scans_before.drift_scans;
+    let scans_failed = scans_after.drift_scan_failures - scans_before.drift_scan_failures;
+    let scan_mean = scans_after.mean_drift_scan_since(&scans_before);
     let drift_rss = fleetd.stop().await?;
     b.out.line(format!(
-        "  drift scans finished during the run: {} ({}); fleetd peak RSS {:.1} MiB",
-        scans.len(),
-        scan_summary,
+        "  drift scans finished during the run: {scans} (mean {}, {scans_failed} failed); fleetd peak RSS {:.1} MiB",
+        ms(scan_mean),
         drift_rss.peak_mib()
     ));
 
@@ -664,8 +718,8 @@ async fn run_phases(
     fleetd.wait_for_drift().await?;
     get(&client, &fleetd.url("/api/fleet")).await?;
     get(&client, &fleetd.url("/fleet")).await?;
+    let builds_before = fleetd.counters().await?.builds;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let builds_before = fleetd.builds();
     let before = counters(status, counted).await?;
     let (load_reports, _) = b
         .wrk(
@@ -679,7 +733,7 @@ async fn run_phases(
     // The time under load (not the wait for a quiet machine before it).
     let loaded_secs = load_reports.iter().map(|r| r.seconds).fold(0.0, f64::max);
     let load_db = counters(status, counted).await?.since(&before);
-    let load_builds = fleetd.builds() - builds_before;
+    let load_builds = fleetd.builds_since(builds_before).await?;
     let load_rss = fleetd.stop().await?;
     let periods = loaded_secs / (LOAD_TTL_MS as f64 / 1000.0);
     let per_build = load_db.selects as f64 / (load_builds.max(1) as f64);
@@ -711,7 +765,7 @@ async fn run_phases(
         cold_api: &cold_api,
         cold_page: &cold_page,
         during_drift: &during_drift,
-        drift_scan: scan_summary.p50.max(drift_took),
+        drift_scan: scan_mean.max(drift_took),
         load_builds,
         periods,
         per_build,
@@ -746,14 +800,16 @@ async fn run_phases(
 struct Targets<'a> {
     quick: bool,
     warm_api: &'a WrkReport,
-    warm_builds: usize,
+    warm_builds: u64,
     warm_db: UserCommands,
     sections: &'a SectionsReport,
     cold_api: &'a WrkReport,
     cold_page: &'a WrkReport,
     during_drift: &'a WrkReport,
+    /// fleetd's own scans: the longer of the first one and the mean of
+    /// those during phase 4.
     drift_scan: Duration,
-    load_builds: usize,
+    load_builds: u64,
     periods: f64,
     per_build: f64,
     peak_rss_mib: f64,
@@ -841,7 +897,7 @@ impl Targets<'_> {
             &mut lines,
             s.drift_tmp_disk_tables == 0,
             format!(
-                "projection drift measured: p50 {} over {} scans (fleetd's own scans p50 {}); {} temporary tables on disk",
+                "projection drift measured: p50 {} over {} scans (fleetd's own scans: {} on average); {} temporary tables on disk",
                 ms(s.drift.p50),
                 s.drift.n,
                 ms(self.drift_scan),

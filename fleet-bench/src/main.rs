@@ -13,12 +13,14 @@
 
 mod load;
 mod machine;
+mod metrics;
 mod sections;
 mod stats;
 mod wrk;
 
 use clap::{Args, Parser, Subcommand};
-use fleet_sql::seed::large::{self, LargeSpec};
+use fleet_bench::database_url;
+use fleet_bench::dataset::{self, LargeSpec};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -151,7 +153,7 @@ async fn run(command: Command) -> Result<()> {
     match command {
         Command::Seed(args) => seed(&args).await,
         Command::Sections(args) => {
-            let url = large::database_url(&args.db.admin_url, &args.db.database)?;
+            let url = database_url(&args.db.admin_url, &args.db.database)?;
             let report = sections::measure(
                 &args.db.admin_url,
                 &url,
@@ -165,7 +167,7 @@ async fn run(command: Command) -> Result<()> {
         }
         Command::Load(args) => load::run(args).await,
         Command::Drop(args) => {
-            let existed = large::drop_database(&args.admin_url, &args.database).await?;
+            let existed = dataset::drop_database(&args.admin_url, &args.database).await?;
             println!(
                 "database {}: {}",
                 args.database,
@@ -180,7 +182,7 @@ async fn seed(args: &SeedArgs) -> Result<()> {
     let spec = args.spec.spec();
     let db = &args.db;
     if args.reuse {
-        if let Some(took) = large::reuse(&db.admin_url, &db.database, &spec).await? {
+        if let Some(took) = dataset::reuse(&db.admin_url, &db.database, &spec).await? {
             println!(
                 "reused database {} (same data set; heartbeats and recent deliveries moved to now in {:.1} s)",
                 db.database,
@@ -203,7 +205,7 @@ async fn seed(args: &SeedArgs) -> Result<()> {
         spec.processes(),
         spec.bucket_hosts
     );
-    let report = large::seed(&db.admin_url, &db.database, &spec, args.force).await?;
+    let report = dataset::seed(&db.admin_url, &db.database, &spec, args.force).await?;
     println!(
         "schema                       {:>18.1} s",
         report.schema.as_secs_f64()

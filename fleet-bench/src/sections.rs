@@ -5,8 +5,8 @@
 
 use crate::stats::{ms, Summary};
 use crate::Result;
+use fleet_bench::server::{self, PlanRow};
 use fleet_core::{DeliveryKind, DriftInput, DriftResult, Thresholds};
-use fleet_sql::seed::large::{self, PlanRow};
 use fleet_sql::{DbSettings, FleetReader};
 use std::fmt;
 use std::time::{Duration, Instant};
@@ -116,7 +116,7 @@ pub async fn measure(
     ratios.sort_by(f64::total_cmp);
 
     let tmp_names = ["Created_tmp_tables", "Created_tmp_disk_tables"];
-    let mut status = large::ServerStatus::connect(admin_url).await?;
+    let mut status = server::ServerStatus::connect(admin_url).await?;
     let before = status.read(&tmp_names).await?;
     let mut drifts = Vec::new();
     let mut drift_result = None;
@@ -135,7 +135,7 @@ pub async fn measure(
     for kind in DeliveryKind::ALL {
         delivery_plans.push((
             kind,
-            large::explain_delivery(db_url, kind, now, thresholds.recent_window).await?,
+            server::explain_delivery(db_url, kind, now, thresholds.recent_window).await?,
         ));
     }
 
@@ -155,7 +155,7 @@ pub async fn measure(
         drift_result,
         drift_tmp_tables: after[0].saturating_sub(before[0]),
         drift_tmp_disk_tables: after[1].saturating_sub(before[1]),
-        drift_plan: large::explain_drift(db_url, bucket_total).await?,
+        drift_plan: server::explain_drift(db_url, bucket_total).await?,
         delivery_plans,
     })
 }

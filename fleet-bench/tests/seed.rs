@@ -3,8 +3,9 @@
 //! a small spec is seeded, read back through the reader fleetd uses, and
 //! its tables are compared with a fresh load of the schema.
 
+use fleet_bench::database_url;
+use fleet_bench::dataset::{self, LargeSpec};
 use fleet_core::{DeliveryKind, DriftCause, Thresholds};
-use fleet_sql::seed::large::{self, LargeSpec};
 use fleet_sql::testing::{admin_url, ScratchDb};
 use fleet_sql::{DbSettings, FleetReader};
 use mysql_async::prelude::Queryable;
@@ -36,17 +37,17 @@ async fn table_ddl(url: &str, table: &str) -> String {
 async fn a_seeded_database_has_the_schema_and_every_kind_of_row() {
     let admin = admin_url();
     let name = format!("fleetd_bench_test_{}", std::process::id());
-    let report = large::seed(&admin, &name, &SPEC, false)
+    let report = dataset::seed(&admin, &name, &SPEC, false)
         .await
         .expect("seeding works");
     // In a task, so that a failed assertion still lets the test drop its
     // database.
     let result = tokio::spawn(check(admin.clone(), name.clone(), report)).await;
-    large::drop_database(&admin, &name).await.expect("drop");
+    dataset::drop_database(&admin, &name).await.expect("drop");
     result.expect("checks pass");
 }
 
-async fn check(admin: String, name: String, report: large::SeedReport) {
+async fn check(admin: String, name: String, report: dataset::SeedReport) {
     let (admin, name) = (admin.as_str(), name.as_str());
     let rows = |table: &str| {
         report
@@ -66,7 +67,7 @@ async fn check(admin: String, name: String, report: large::SeedReport) {
 
     // The secondary indexes dropped for the load are back, exactly as the
     // schema declares them.
-    let url = large::database_url(admin, name).expect("url");
+    let url = database_url(admin, name).expect("url");
     let fresh = ScratchDb::create().await.expect("scratch database");
     for table in [
         "jetpack_monitor_sites",
@@ -124,12 +125,12 @@ async fn check(admin: String, name: String, report: large::SeedReport) {
     }
 
     // A second seed of the same spec is found and moved to now.
-    assert!(large::reuse(admin, name, &SPEC)
+    assert!(dataset::reuse(admin, name, &SPEC)
         .await
         .expect("reuse")
         .is_some());
     let other = LargeSpec { sites: 10, ..SPEC };
-    assert!(large::reuse(admin, name, &other)
+    assert!(dataset::reuse(admin, name, &other)
         .await
         .expect("reuse")
         .is_none());
@@ -139,7 +140,7 @@ async fn check(admin: String, name: String, report: large::SeedReport) {
 #[tokio::test]
 async fn a_foreign_database_is_not_replaced_without_force() {
     let db = ScratchDb::create().await.expect("scratch database");
-    let err = large::seed(&admin_url(), db.name(), &SPEC, false)
+    let err = dataset::seed(&admin_url(), db.name(), &SPEC, false)
         .await
         .expect_err("refused");
     assert!(err.to_string().contains("refusing"), "{err}");

@@ -50,11 +50,11 @@
 
 mod db;
 mod decode;
+#[cfg(feature = "demo")]
+pub mod demo;
 mod error;
 mod queries;
 mod reader;
-#[cfg(feature = "seed")]
-pub mod seed;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -62,8 +62,22 @@ pub mod testing;
 pub use db::ServerFlavor;
 pub use error::SqlError;
 pub use reader::{section, FleetRead, FleetReader, SectionTiming};
-pub use settings::{DbAddress, DbSettings};
+pub use settings::{with_database, DbAddress, DbSettings};
 
 /// The jetmon tables fleetd reads (schema.sql of the spec), for tests and
 /// the demo. fleetd itself never creates or changes tables.
 pub const SCHEMA_SQL: &str = include_str!("../schema/schema.sql");
+
+/// The delivery query of one table (named parameters `:now`, `:cutoff`), as
+/// the reader runs it: for query-plan checks (`EXPLAIN`) in tests and the
+/// benchmark.
+pub fn delivery_query(kind: fleet_core::DeliveryKind) -> String {
+    queries::delivery_sql(kind)
+}
+
+/// The drift query without its leading `SELECT` and time limit (named
+/// parameter `:bucket_total`): for query-plan checks (`EXPLAIN`) in tests
+/// and the benchmark.
+pub fn drift_query_body() -> &'static str {
+    queries::DRIFT_SQL_BODY
+}

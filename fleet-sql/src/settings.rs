@@ -137,9 +137,10 @@ pub(crate) fn redact_url(url: &str) -> String {
     format!("{}{}{}", &url[..auth_start], user, &url[auth_start + at..])
 }
 
-/// `url` with its database (the path) replaced by `db`.
-#[cfg(feature = "testing")]
-pub(crate) fn with_database(url: &str, db: &str) -> Option<String> {
+/// `url` with its database (the path) replaced by `db`, its options kept;
+/// `None` when `url` is not a URL. For tools that create databases next to
+/// the one they were given (the demo, the tests, the benchmark).
+pub fn with_database(url: &str, db: &str) -> Option<String> {
     let auth_start = url.find("://")? + 3;
     let rest = &url[auth_start..];
     let auth_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
@@ -284,7 +285,6 @@ mod tests {
         assert!(s.validate().is_err());
     }
 
-    #[cfg(feature = "testing")]
     #[test]
     fn database_is_replaced_in_the_url() {
         assert_eq!(

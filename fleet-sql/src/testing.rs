@@ -309,15 +309,3 @@ impl FleetReader {
             .await
     }
 }
-
-/// The delivery query of one table (named parameters `:now`, `:cutoff`),
-/// for EXPLAIN-based tests.
-pub fn delivery_query(kind: fleet_core::DeliveryKind) -> String {
-    crate::queries::delivery_sql(kind)
-}
-
-/// The drift query without its leading `SELECT` and time limit (named
-/// parameter `:bucket_total`), for EXPLAIN-based tests.
-pub fn drift_query_body() -> &'static str {
-    crate::queries::DRIFT_SQL_BODY
-}

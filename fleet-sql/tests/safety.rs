@@ -6,8 +6,8 @@ mod common;
 
 use common::*;
 use fleet_core::{DeliveryKind, DriftInput, Status, Unreadable};
-use fleet_sql::testing::{delivery_query, drift_query_body, ScratchDb};
-use fleet_sql::{section, ServerFlavor, SqlError};
+use fleet_sql::testing::ScratchDb;
+use fleet_sql::{delivery_query, drift_query_body, section, ServerFlavor, SqlError};
 use mysql_async::{params, Value};
 use std::time::{Duration, Instant};
 
@@ -512,18 +512,26 @@ async fn the_password_setting_overrides_the_url_password() {
     db.drop().await.expect("drop");
 }
 
+/// The local server's unix socket (Debian's MariaDB default).
+const LOCAL_SOCKET: &str = "/run/mysqld/mysqld.sock";
+
 #[tokio::test]
 async fn a_reader_built_from_discrete_settings_connects_through_the_unix_socket() {
-    let socket = "/run/mysqld/mysqld.sock";
-    if std::env::var_os(fleet_sql::testing::TEST_DATABASE_URL_ENV).is_some()
-        || !std::path::Path::new(socket).exists()
-    {
-        // The socket belongs to the local default server only; a run
-        // pointed at another server has nothing to connect to here.
-        eprintln!("skipped: no local MariaDB socket at {socket}");
-        return;
-    }
-    let db = scratch().await;
+    let socket = LOCAL_SOCKET;
+    assert!(
+        std::path::Path::new(socket).exists(),
+        "precondition missing: this test needs a local MySQL/MariaDB listening on the unix \
+         socket {socket} (account root without a password); nothing is there"
+    );
+    // The scratch database is made through the socket too, so that it is on
+    // the socket's server whichever server FLEETD_TEST_DATABASE_URL names.
+    init_logs();
+    let db = ScratchDb::create_at(
+        &format!("mysql://root@localhost/test?socket={socket}"),
+        true,
+    )
+    .await
+    .unwrap_or_else(|e| panic!("cannot create a scratch database through {socket}: {e}"));
     let address = fleet_sql::DbAddress {
         // A host that does not resolve: only the socket can connect.
         host: "fleetd-no-such-host.invalid".into(),

@@ -61,7 +61,7 @@ impl CheckArgs {
 pub struct DemoArgs {
     /// The MySQL/MariaDB server to create the demo database on (an account
     /// that may create and drop databases; the database part is ignored).
-    #[arg(long, value_name = "URL", default_value = fleet_sql::seed::demo::DEFAULT_SERVER_URL)]
+    #[arg(long, value_name = "URL", default_value = fleet_sql::demo::DEFAULT_SERVER_URL)]
     pub database_url: String,
     /// Address the demo fleetd listens on (port 0 picks a free port).
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]

@@ -5,10 +5,10 @@
 //!    [`fleet::DEFAULT_SERVER_URL`]); if nothing answers it says so, explains how
 //!    to start one and exits 1.
 //! 2. Creates a scratch database (its name is printed), loads the schema
-//!    and seeds the demo fleet ([`fleet_sql::seed::demo`], where all of the
+//!    and seeds the demo fleet ([`fleet_sql::demo`], where all of the
 //!    demo's SQL lives).
 //! 3. Keeps the fleet moving (heartbeats every few seconds, the backlog
-//!    draining, the story of the seed module) and serves fleetd on it
+//!    draining, the story told in that module) and serves fleetd on it
 //!    through the same [`Application`] as `fleetd serve`, printing the URL.
 //! 4. On Ctrl-C or SIGTERM: stops serving, then drops the database (unless
 //!    `--keep`). An interruption during setup drops it too.
@@ -17,7 +17,7 @@ use crate::cli::{DemoArgs, EXIT_FAILURE};
 use crate::logging;
 use crate::settings::Settings;
 use crate::startup::{Application, StartupError};
-use fleet_sql::seed::demo::{self as fleet, DemoDatabase, DemoError, START_SERVER_HINT};
+use fleet_sql::demo::{self as fleet, DemoDatabase, DemoError, START_SERVER_HINT};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

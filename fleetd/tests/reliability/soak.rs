@@ -19,7 +19,7 @@
 
 use crate::fault_proxy::{upstream_of, Commands, FaultProxy};
 use crate::support::{load, record, rss_kib, LoadReport};
-use fleet_sql::seed::large::{self, LargeSpec};
+use fleet_bench::dataset::{self, LargeSpec};
 use fleet_sql::testing::admin_url;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
@@ -148,7 +148,7 @@ impl Drop for DropOnExit {
                 .build()
                 .map_err(|e| e.to_string())
                 .and_then(|rt| {
-                    rt.block_on(large::drop_database(&admin, &name))
+                    rt.block_on(dataset::drop_database(&admin, &name))
                         .map_err(|e| e.to_string())
                 })
         })
@@ -231,13 +231,13 @@ async fn soak(database: Option<String>, secs: u64, clients: usize) -> SoakResult
                 admin: admin.clone(),
                 name: name.clone(),
             };
-            large::seed(&admin, &name, &LargeSpec::QUICK, false)
+            dataset::seed(&admin, &name, &LargeSpec::QUICK, false)
                 .await
                 .expect("seed the soak database");
             (name, Some(guard))
         }
     };
-    let db_url = large::database_url(&admin, &name).expect("database URL");
+    let db_url = fleet_bench::database_url(&admin, &name).expect("database URL");
     let proxy = FaultProxy::start(upstream_of(&db_url)).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let config = dir.path().join("fleetd.toml");

@@ -1,7 +1,6 @@
-//! The production-sized benchmark data set (issue 7, item 1), and the few
-//! server read-outs the load benchmark needs (global status counters, query
-//! plans, table sizes). Used by the `fleet-bench` tool; all of its SQL lives
-//! here because fleet-sql is the only crate that knows SQL.
+//! The production-sized benchmark data set (issue 7, item 1): `fleet-bench
+//! seed` and fleetd's soak test load it. It lives here, not in fleet-sql,
+//! so that the production fleetd binary carries none of it.
 //!
 //! The data set ([`LargeSpec::FULL`]):
 //!
@@ -18,7 +17,7 @@
 //! engine, `seq_1_to_N`), so two seeds of the same spec hold the same data
 //! apart from the times, which are relative to the seed's clock.
 //!
-//! Loading: the schema is created from [`SCHEMA_SQL`], the secondary
+//! Loading: the schema is created from [`SCHEMA_SQL`](fleet_sql::SCHEMA_SQL), the secondary
 //! indexes of the big tables are dropped, the rows are inserted with
 //! `INSERT ... SELECT` in chunks (two tables at a time on two connections),
 //! then every dropped index is re-created exactly as it was (a sorted bulk
@@ -31,13 +30,11 @@
 //! and [`seed`] refuses to replace a database that has tables but no marker
 //! (it is not one of ours) unless forced. fleetd never reads that table.
 
-use crate::error::SqlError;
-use crate::settings::{redact_url, with_database};
-use crate::SCHEMA_SQL;
-use chrono::{DateTime, NaiveDateTime, Utc};
+use crate::sql::{cell, check_name, connect, database_url, exec, number, rows, text, DbError};
 use fleet_core::DeliveryKind;
+use fleet_sql::SCHEMA_SQL;
 use mysql_async::prelude::Queryable;
-use mysql_async::{params, Conn, Opts, OptsBuilder, Params, Row, Value};
+use mysql_async::{Conn, Row, Value};
 use std::fmt;
 use std::time::{Duration, Instant};
 
@@ -137,8 +134,8 @@ impl LargeSpec {
         )
     }
 
-    fn validate(&self) -> Result<(), SqlError> {
-        let bad = |what: &str| Err(SqlError::Settings(format!("seed spec: {what}")));
+    fn validate(&self) -> Result<(), DbError> {
+        let bad = |what: &str| Err(DbError::Invalid(format!("seed spec: {what}")));
         if self.sites == 0 || self.webhook_deliveries == 0 || self.alert_deliveries == 0 {
             return bad("sites and deliveries must be at least 1");
         }
@@ -213,76 +210,9 @@ pub struct SeedReport {
     pub total: Duration,
 }
 
-/// `admin_url` with its database replaced by `database` (for fleetd's
-/// configuration and readers).
-pub fn database_url(admin_url: &str, database: &str) -> Result<String, SqlError> {
-    check_name(database)?;
-    with_database(admin_url, database)
-        .ok_or_else(|| SqlError::Settings(format!("not a URL: {}", redact_url(admin_url))))
-}
-
-/// Database names this module may create or drop: plain identifiers, never
-/// a system schema.
-fn check_name(database: &str) -> Result<(), SqlError> {
-    let plain = !database.is_empty()
-        && database.len() <= 64
-        && database
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let system = ["mysql", "information_schema", "performance_schema", "sys"]
-        .contains(&database.to_ascii_lowercase().as_str());
-    if !plain || system {
-        return Err(SqlError::Settings(format!(
-            "{database:?} is not a database name the seeder may use (letters, digits, _; no system schema)"
-        )));
-    }
-    Ok(())
-}
-
-async fn connect(url: &str) -> Result<Conn, SqlError> {
-    let opts = OptsBuilder::from_opts(Opts::from_url(url)?)
-        // The seeder's times are UTC, like the reader's.
-        .setup(vec!["SET time_zone = '+00:00'"]);
-    Conn::new(opts).await.map_err(SqlError::db("seed: connect"))
-}
-
-async fn exec(conn: &mut Conn, what: &'static str, sql: &str) -> Result<(), SqlError> {
-    conn.query_drop(sql).await.map_err(SqlError::db(what))
-}
-
-async fn rows(conn: &mut Conn, what: &'static str, sql: &str) -> Result<Vec<Row>, SqlError> {
-    conn.query(sql).await.map_err(SqlError::db(what))
-}
-
-fn text(value: Value) -> String {
-    match value {
-        Value::NULL => String::new(),
-        Value::Bytes(b) => String::from_utf8_lossy(&b).into_owned(),
-        Value::Int(i) => i.to_string(),
-        Value::UInt(u) => u.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Double(d) => d.to_string(),
-        other => other.as_sql(true),
-    }
-}
-
-fn cell(row: &mut Row, index: usize) -> Value {
-    row.take_opt::<Value, _>(index)
-        .and_then(Result::ok)
-        .unwrap_or(Value::NULL)
-}
-
-fn number(value: Value) -> u64 {
-    match value {
-        Value::Int(i) => u64::try_from(i).unwrap_or(0),
-        Value::UInt(u) => u,
-        other => text(other).trim().parse().unwrap_or(0),
-    }
-}
-
 /// Whether `database` exists, and if so whether it carries the marker and
 /// how many tables it has.
-async fn inspect(admin: &mut Conn, database: &str) -> Result<Option<(bool, u64)>, SqlError> {
+async fn inspect(admin: &mut Conn, database: &str) -> Result<Option<(bool, u64)>, DbError> {
     const WHAT: &str = "seed: inspect database";
     let exists: Option<Row> = admin
         .exec_first(
@@ -290,7 +220,7 @@ async fn inspect(admin: &mut Conn, database: &str) -> Result<Option<(bool, u64)>
             (database,),
         )
         .await
-        .map_err(SqlError::db(WHAT))?;
+        .map_err(DbError::db(WHAT))?;
     if exists.is_none() {
         return Ok(None);
     }
@@ -301,15 +231,15 @@ async fn inspect(admin: &mut Conn, database: &str) -> Result<Option<(bool, u64)>
             (MARKER_TABLE, database),
         )
         .await
-        .map_err(SqlError::db(WHAT))?
-        .ok_or_else(|| SqlError::decode(WHAT, "no row"))?;
+        .map_err(DbError::db(WHAT))?
+        .ok_or_else(|| DbError::decode(WHAT, "no row"))?;
     let tables = number(cell(&mut row, 0));
     let marked = number(cell(&mut row, 1)) > 0;
     Ok(Some((marked, tables)))
 }
 
 /// Drops `database` if it exists. Returns whether it existed.
-pub async fn drop_database(admin_url: &str, database: &str) -> Result<bool, SqlError> {
+pub async fn drop_database(admin_url: &str, database: &str) -> Result<bool, DbError> {
     check_name(database)?;
     let mut admin = connect(admin_url).await?;
     let existed = inspect(&mut admin, database).await?.is_some();
@@ -331,7 +261,7 @@ pub async fn seed(
     database: &str,
     spec: &LargeSpec,
     force: bool,
-) -> Result<SeedReport, SqlError> {
+) -> Result<SeedReport, DbError> {
     spec.validate()?;
     let db_url = database_url(admin_url, database)?;
     let started = Instant::now();
@@ -339,7 +269,7 @@ pub async fn seed(
     let mut admin = connect(admin_url).await?;
     if let Some((marked, tables)) = inspect(&mut admin, database).await? {
         if !marked && tables > 0 && !force {
-            return Err(SqlError::Settings(format!(
+            return Err(DbError::Invalid(format!(
                 "database `{database}` exists with {tables} tables and was not made by the \
                  benchmark seeder; refusing to replace it (use --force)"
             )));
@@ -366,7 +296,7 @@ pub async fn seed(
     let now = now_row
         .first_mut()
         .map(|r| text(cell(r, 0)))
-        .ok_or_else(|| SqlError::decode("seed: clock", "no row"))?;
+        .ok_or_else(|| DbError::decode("seed: clock", "no row"))?;
     let _ = admin.disconnect().await;
 
     let mut conn = connect(&db_url).await?;
@@ -389,7 +319,7 @@ pub async fn seed(
     let now_a = now.clone();
     let first_job = async move {
         let load = load_deliveries(&mut conn, spec, DeliveryKind::Webhook, &now_a).await?;
-        Ok::<_, SqlError>((conn, vec![load]))
+        Ok::<_, DbError>((conn, vec![load]))
     };
     let second_job = async {
         let mut loads = Vec::new();
@@ -398,7 +328,7 @@ pub async fn seed(
         loads.push(load_events(&mut second, spec, &now).await?);
         loads.push(load_processes(&mut second, spec, &now).await?);
         loads.push(load_hosts(&mut second, spec, &now).await?);
-        Ok::<_, SqlError>(loads)
+        Ok::<_, DbError>(loads)
     };
     let ((mut conn, mut tables), more) = futures_util::try_join!(first_job, second_job)?;
     tables.extend(more);
@@ -409,7 +339,7 @@ pub async fn seed(
         (spec.key(), now.as_str()),
     )
     .await
-    .map_err(SqlError::db("seed: marker"))?;
+    .map_err(DbError::db("seed: marker"))?;
     let _ = conn.disconnect().await;
 
     Ok(SeedReport {
@@ -428,7 +358,7 @@ pub async fn reuse(
     admin_url: &str,
     database: &str,
     spec: &LargeSpec,
-) -> Result<Option<Duration>, SqlError> {
+) -> Result<Option<Duration>, DbError> {
     const WHAT: &str = "seed: reuse";
     spec.validate()?;
     let db_url = database_url(admin_url, database)?;
@@ -485,7 +415,7 @@ pub async fn reuse(
         (now.as_str(),),
     )
     .await
-    .map_err(SqlError::db(WHAT))?;
+    .map_err(DbError::db(WHAT))?;
     let _ = conn.disconnect().await;
     Ok(Some(started.elapsed()))
 }
@@ -499,7 +429,7 @@ struct IndexDef {
     columns: Vec<String>,
 }
 
-async fn secondary_indexes(conn: &mut Conn, table: &str) -> Result<Vec<IndexDef>, SqlError> {
+async fn secondary_indexes(conn: &mut Conn, table: &str) -> Result<Vec<IndexDef>, DbError> {
     // SHOW INDEX lists the keys in the table's own order, which re-creating
     // them in that order keeps (information_schema.STATISTICS has no order).
     let result = rows(
@@ -540,7 +470,7 @@ async fn load_table(
     conn: &mut Conn,
     table: &'static str,
     statements: Vec<String>,
-) -> Result<TableLoad, SqlError> {
+) -> Result<TableLoad, DbError> {
     let indexes = secondary_indexes(conn, table).await?;
     if !indexes.is_empty() {
         let drops: Vec<String> = indexes
@@ -647,7 +577,7 @@ CASE \
   WHEN seq % 10007 = 11 THEN 2 \
   ELSE 1 END";
 
-async fn load_sites(conn: &mut Conn, spec: &LargeSpec) -> Result<TableLoad, SqlError> {
+async fn load_sites(conn: &mut Conn, spec: &LargeSpec) -> Result<TableLoad, DbError> {
     let buckets = spec.bucket_total;
     let statements = chunks(1, spec.sites)
         .into_iter()
@@ -675,7 +605,7 @@ async fn load_sites(conn: &mut Conn, spec: &LargeSpec) -> Result<TableLoad, SqlE
     load_table(conn, "jetpack_monitor_sites", statements).await
 }
 
-async fn load_events(conn: &mut Conn, spec: &LargeSpec, now: &str) -> Result<TableLoad, SqlError> {
+async fn load_events(conn: &mut Conn, spec: &LargeSpec, now: &str) -> Result<TableLoad, DbError> {
     let event_sites = spec.event_sites();
     let mut statements = Vec::new();
     if event_sites > 0 {
@@ -736,7 +666,7 @@ async fn load_deliveries(
     spec: &LargeSpec,
     kind: DeliveryKind,
     now: &str,
-) -> Result<TableLoad, SqlError> {
+) -> Result<TableLoad, DbError> {
     let table = kind.table();
     let total = spec.deliveries(kind);
     let recent = recent_rows(total);
@@ -818,7 +748,7 @@ async fn load_processes(
     conn: &mut Conn,
     spec: &LargeSpec,
     now: &str,
-) -> Result<TableLoad, SqlError> {
+) -> Result<TableLoad, DbError> {
     let processes = spec.processes();
     let owners = spec.bucket_hosts;
     let total = spec.bucket_total;
@@ -883,7 +813,7 @@ async fn load_processes(
 
 /// `bucket_hosts` contiguous ranges covering `0..bucket_total`, all active
 /// and fresh.
-async fn load_hosts(conn: &mut Conn, spec: &LargeSpec, now: &str) -> Result<TableLoad, SqlError> {
+async fn load_hosts(conn: &mut Conn, spec: &LargeSpec, now: &str) -> Result<TableLoad, DbError> {
     let hosts = spec.bucket_hosts;
     let total = spec.bucket_total;
     let sql = format!(
@@ -894,298 +824,6 @@ async fn load_hosts(conn: &mut Conn, spec: &LargeSpec, now: &str) -> Result<Tabl
          FROM seq_1_to_{hosts}"
     );
     load_table(conn, "jetmon_hosts", vec![sql]).await
-}
-
-/// The server, as the benchmark report describes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ServerInfo {
-    pub version: String,
-    pub buffer_pool_bytes: u64,
-    pub flush_method: String,
-    pub tmp_memory_table_bytes: u64,
-}
-
-/// Version and the settings that matter for the figures.
-pub async fn server_info(admin_url: &str) -> Result<ServerInfo, SqlError> {
-    let mut conn = connect(admin_url).await?;
-    let mut result = rows(
-        &mut conn,
-        "server info",
-        "SELECT @@version, @@innodb_buffer_pool_size, @@innodb_flush_method, \
-         LEAST(@@tmp_table_size, @@max_heap_table_size)",
-    )
-    .await?;
-    let _ = conn.disconnect().await;
-    let row = result
-        .first_mut()
-        .ok_or_else(|| SqlError::decode("server info", "no row"))?;
-    Ok(ServerInfo {
-        version: text(cell(row, 0)),
-        buffer_pool_bytes: number(cell(row, 1)),
-        flush_method: text(cell(row, 2)),
-        tmp_memory_table_bytes: number(cell(row, 3)),
-    })
-}
-
-/// Reads server-wide status counters (`SHOW GLOBAL STATUS`), e.g.
-/// `Com_select`, on one connection kept open so that reading them adds no
-/// connection-time queries between two reads. The server counts every
-/// client: read them while nothing else runs.
-#[derive(Debug)]
-pub struct ServerStatus {
-    conn: Conn,
-}
-
-impl ServerStatus {
-    pub async fn connect(admin_url: &str) -> Result<ServerStatus, SqlError> {
-        Ok(ServerStatus {
-            conn: connect(admin_url).await?,
-        })
-    }
-
-    /// The counters named, in that order; 0 for unknown names.
-    pub async fn read(&mut self, names: &[&str]) -> Result<Vec<u64>, SqlError> {
-        let result = rows(&mut self.conn, "global status", "SHOW GLOBAL STATUS").await?;
-        let mut values = vec![0; names.len()];
-        for mut row in result {
-            let name = text(cell(&mut row, 0));
-            if let Some(i) = names.iter().position(|n| n.eq_ignore_ascii_case(&name)) {
-                values[i] = number(cell(&mut row, 1));
-            }
-        }
-        Ok(values)
-    }
-
-    pub async fn close(self) {
-        let _ = self.conn.disconnect().await;
-    }
-}
-
-/// What one account has done, from MariaDB's `information_schema.USER_STATISTICS`
-/// (kept only while the server's `userstat` is on).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct UserCommands {
-    pub connections: u64,
-    pub selects: u64,
-    pub updates: u64,
-    /// Every other statement (SET, resets, ...).
-    pub other: u64,
-    pub rows_read: u64,
-}
-
-impl UserCommands {
-    /// `self - earlier`, counter by counter.
-    pub fn since(&self, earlier: &UserCommands) -> UserCommands {
-        UserCommands {
-            connections: self.connections.saturating_sub(earlier.connections),
-            selects: self.selects.saturating_sub(earlier.selects),
-            updates: self.updates.saturating_sub(earlier.updates),
-            other: self.other.saturating_sub(earlier.other),
-            rows_read: self.rows_read.saturating_sub(earlier.rows_read),
-        }
-    }
-}
-
-impl ServerStatus {
-    /// Turns MariaDB's per-account statistics on; returns whether they were
-    /// on before (to restore later), `None` when the server has none (MySQL).
-    pub async fn enable_user_statistics(&mut self) -> Result<Option<bool>, SqlError> {
-        const WHAT: &str = "user statistics";
-        let mut result = match rows(&mut self.conn, WHAT, "SELECT @@global.userstat").await {
-            Ok(result) => result,
-            Err(_) => return Ok(None),
-        };
-        let before = result.first_mut().map(|r| number(cell(r, 0)) != 0);
-        exec(&mut self.conn, WHAT, "SET GLOBAL userstat = ON").await?;
-        Ok(before)
-    }
-
-    /// Sets `userstat` back to what [`Self::enable_user_statistics`] found.
-    pub async fn restore_user_statistics(&mut self, was_on: bool) -> Result<(), SqlError> {
-        let value = if was_on { "ON" } else { "OFF" };
-        exec(
-            &mut self.conn,
-            "user statistics",
-            &format!("SET GLOBAL userstat = {value}"),
-        )
-        .await
-    }
-
-    /// The counters of `user` (zero before its first statement).
-    pub async fn user_commands(&mut self, user: &str) -> Result<UserCommands, SqlError> {
-        let result: Vec<Row> = self
-            .conn
-            .exec(
-                "SELECT TOTAL_CONNECTIONS, SELECT_COMMANDS, UPDATE_COMMANDS, OTHER_COMMANDS, \
-                 ROWS_READ FROM information_schema.USER_STATISTICS WHERE USER = ?",
-                (user,),
-            )
-            .await
-            .map_err(SqlError::db("user statistics"))?;
-        Ok(result
-            .into_iter()
-            .next()
-            .map(|mut row| UserCommands {
-                connections: number(cell(&mut row, 0)),
-                selects: number(cell(&mut row, 1)),
-                updates: number(cell(&mut row, 2)),
-                other: number(cell(&mut row, 3)),
-                rows_read: number(cell(&mut row, 4)),
-            })
-            .unwrap_or_default())
-    }
-}
-
-/// The hosts a local reader account is created for (TCP from 127.0.0.1 may
-/// be matched as either).
-const READER_HOSTS: [&str; 2] = ["127.0.0.1", "localhost"];
-
-/// Creates (or replaces) a SELECT-only account on `database`, the grant
-/// fleetd needs in production, so that the benchmark can count what fleetd
-/// alone sends to the server. Returns the URL (without password) to use.
-pub async fn create_reader_account(
-    admin_url: &str,
-    database: &str,
-    user: &str,
-    password: &str,
-) -> Result<String, SqlError> {
-    check_name(user)?;
-    let url = database_url(admin_url, database)?;
-    // CREATE USER takes no placeholders: the password is spliced in, so
-    // only plain characters are accepted.
-    if password.is_empty()
-        || !password
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(SqlError::Settings(
-            "reader account password: letters, digits, - and _ only".into(),
-        ));
-    }
-    let mut conn = connect(admin_url).await?;
-    for host in READER_HOSTS {
-        exec(
-            &mut conn,
-            "create reader account",
-            &format!("CREATE OR REPLACE USER '{user}'@'{host}' IDENTIFIED BY '{password}'"),
-        )
-        .await?;
-        exec(
-            &mut conn,
-            "grant reader account",
-            &format!("GRANT SELECT ON `{database}`.* TO '{user}'@'{host}'"),
-        )
-        .await?;
-    }
-    let _ = conn.disconnect().await;
-    // mysql://<admin>@host/db → mysql://<user>@host/db
-    let scheme_end = url.find("://").map_or(0, |i| i + 3);
-    let rest = &url[scheme_end..];
-    let rest = rest.rfind('@').map_or(rest, |at| &rest[at + 1..]);
-    Ok(format!("mysql://{user}@{rest}"))
-}
-
-/// Drops the account [`create_reader_account`] made.
-pub async fn drop_reader_account(admin_url: &str, user: &str) -> Result<(), SqlError> {
-    check_name(user)?;
-    let mut conn = connect(admin_url).await?;
-    for host in READER_HOSTS {
-        exec(
-            &mut conn,
-            "drop reader account",
-            &format!("DROP USER IF EXISTS '{user}'@'{host}'"),
-        )
-        .await?;
-    }
-    let _ = conn.disconnect().await;
-    Ok(())
-}
-
-/// One row of `EXPLAIN`: (column, value) pairs in the server's order.
-pub type PlanRow = Vec<(String, String)>;
-
-async fn explain(db_url: &str, sql: &str, params: Params) -> Result<Vec<PlanRow>, SqlError> {
-    let mut conn = connect(db_url).await?;
-    let result: Vec<Row> = conn
-        .exec(format!("EXPLAIN {sql}"), params)
-        .await
-        .map_err(SqlError::db("explain"))?;
-    let _ = conn.disconnect().await;
-    Ok(result
-        .into_iter()
-        .map(|mut row| {
-            let names: Vec<String> = row
-                .columns_ref()
-                .iter()
-                .map(|c| c.name_str().into_owned())
-                .collect();
-            names
-                .into_iter()
-                .enumerate()
-                .map(|(i, name)| (name, text(cell(&mut row, i))))
-                .collect()
-        })
-        .collect())
-}
-
-/// The plan of the reader's drift query on `db_url`'s database.
-pub async fn explain_drift(db_url: &str, bucket_total: u32) -> Result<Vec<PlanRow>, SqlError> {
-    explain(
-        db_url,
-        &format!("SELECT {}", crate::queries::DRIFT_SQL_BODY),
-        params! { "bucket_total" => bucket_total },
-    )
-    .await
-}
-
-/// The plan of the reader's delivery query of one table, at `now`.
-pub async fn explain_delivery(
-    db_url: &str,
-    kind: DeliveryKind,
-    now: DateTime<Utc>,
-    recent_window: Duration,
-) -> Result<Vec<PlanRow>, SqlError> {
-    let cutoff =
-        now - chrono::TimeDelta::from_std(recent_window).unwrap_or(chrono::TimeDelta::zero());
-    let naive = |t: DateTime<Utc>| -> NaiveDateTime { t.naive_utc() };
-    explain(
-        db_url,
-        &crate::queries::delivery_sql(kind),
-        params! { "now" => naive(now), "cutoff" => naive(cutoff) },
-    )
-    .await
-}
-
-/// Rows (estimated), data and index size of each table of `database`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableSize {
-    pub table: String,
-    pub rows_estimate: u64,
-    pub data_bytes: u64,
-    pub index_bytes: u64,
-}
-
-pub async fn table_sizes(admin_url: &str, database: &str) -> Result<Vec<TableSize>, SqlError> {
-    check_name(database)?;
-    let mut conn = connect(admin_url).await?;
-    let result: Vec<Row> = conn
-        .exec(
-            "SELECT TABLE_NAME, TABLE_ROWS, DATA_LENGTH, INDEX_LENGTH FROM information_schema.TABLES \
-             WHERE TABLE_SCHEMA = ? ORDER BY DATA_LENGTH + INDEX_LENGTH DESC",
-            (database,),
-        )
-        .await
-        .map_err(SqlError::db("table sizes"))?;
-    let _ = conn.disconnect().await;
-    Ok(result
-        .into_iter()
-        .map(|mut row| TableSize {
-            table: text(cell(&mut row, 0)),
-            rows_estimate: number(cell(&mut row, 1)),
-            data_bytes: number(cell(&mut row, 2)),
-            index_bytes: number(cell(&mut row, 3)),
-        })
-        .collect())
 }
 
 #[cfg(test)]
@@ -1221,29 +859,5 @@ mod tests {
         assert_eq!(count_congruent(20_000, 20, 1), 1_000);
         assert_eq!(count_congruent(1, 20, 1), 0);
         assert_eq!(count_congruent(2, 20, 1), 1);
-    }
-
-    #[test]
-    fn only_plain_non_system_names_are_accepted() {
-        assert!(check_name("fleetd_bench").is_ok());
-        for bad in [
-            "",
-            "mysql",
-            "SYS",
-            "a-b",
-            "x`y",
-            "a b",
-            "performance_schema",
-        ] {
-            assert!(check_name(bad).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn database_url_replaces_only_the_database() {
-        assert_eq!(
-            database_url("mysql://root@127.0.0.1:3306/test", "fleetd_bench").ok(),
-            Some("mysql://root@127.0.0.1:3306/fleetd_bench".to_string())
-        );
     }
 }

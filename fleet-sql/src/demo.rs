@@ -34,13 +34,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// root without a password.
 pub const DEFAULT_SERVER_URL: &str = "mysql://root@127.0.0.1:3306/";
 
-/// How to start a local server, for the "no server reachable" message.
-pub const START_SERVER_HINT: &str = "start a local MariaDB/MySQL, for example\n  \
-     sudo systemctl start mariadb\n\
-     or, without systemd:\n  \
-     sudo start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd\n\
-     or point --database-url at a server whose account may create and drop databases";
-
 /// How often [`DemoDatabase::tick`] should run (the processes' heartbeat).
 pub const TICK_INTERVAL: Duration = Duration::from_secs(3);
 

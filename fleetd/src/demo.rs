@@ -17,7 +17,8 @@ use crate::cli::{DemoArgs, EXIT_FAILURE};
 use crate::logging;
 use crate::settings::Settings;
 use crate::startup::{Application, StartupError};
-use fleet_sql::demo::{self as fleet, DemoDatabase, DemoError, START_SERVER_HINT};
+use fleet_sql::demo::{self as fleet, DemoDatabase, DemoError};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,12 +62,45 @@ pub fn run(args: &DemoArgs) -> ExitCode {
 
 fn fail(err: &DemoRunError) -> ExitCode {
     match err {
-        DemoRunError::Setup(DemoError::Unreachable { .. }) => {
-            eprintln!("fleetd demo: {err}.\nTo run the demo, {START_SERVER_HINT}.");
+        DemoRunError::Setup(DemoError::Unreachable { url, .. }) => {
+            eprintln!("fleetd demo: {err}.");
+            eprintln!("{}", server_hint(url, |path| path.exists()));
         }
         _ => eprintln!("fleetd demo: {err}"),
     }
     ExitCode::from(EXIT_FAILURE)
+}
+
+/// Where a local MySQL/MariaDB server is installed by Debian's packages.
+const SERVER_BINARIES: [&str; 2] = ["/usr/sbin/mariadbd", "/usr/sbin/mysqld"];
+
+/// The one line that tells what to do when no server answered at `url`:
+/// start the local server when one is installed, install one when none is,
+/// or look at the remote one.
+fn server_hint(url: &str, exists: impl Fn(&Path) -> bool) -> String {
+    let local = ["@127.0.0.1", "@localhost", "@[::1]", "socket="]
+        .iter()
+        .any(|marker| url.contains(marker));
+    if !local {
+        return "To run the demo, make sure that server is up and reachable, or point \
+                --database-url at one whose account may create and drop databases."
+            .to_owned();
+    }
+    match SERVER_BINARIES
+        .iter()
+        .map(Path::new)
+        .find(|path| exists(path))
+    {
+        Some(binary) => format!(
+            "To run the demo, start the local server: sudo systemctl start mariadb \
+             (without systemd: sudo start-stop-daemon --start --oknodo --background --exec {})",
+            binary.display()
+        ),
+        None => "To run the demo, install and start a local server: sudo apt-get install \
+                 mariadb-server (or point --database-url at a server whose account may create \
+                 and drop databases)"
+            .to_owned(),
+    }
 }
 
 /// Ctrl-C and SIGTERM, listened to from before the database exists, so that
@@ -217,6 +251,29 @@ async fn move_fleet(db: Arc<DemoDatabase>) {
         ticks.tick().await;
         if let Err(err) = db.tick(started.elapsed()).await {
             log::warn!("demo: moving the fleet failed: {err}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hint_is_one_line_for_each_situation() {
+        let local = "mysql://root@127.0.0.1:3306/";
+        let installed = server_hint(local, |path| path == Path::new("/usr/sbin/mariadbd"));
+        assert!(installed.contains("start-stop-daemon"), "{installed}");
+        assert!(installed.contains("/usr/sbin/mariadbd"), "{installed}");
+        let missing = server_hint(local, |_| false);
+        assert!(
+            missing.contains("apt-get install mariadb-server"),
+            "{missing}"
+        );
+        let remote = server_hint("mysql://root@db.internal:3306/", |_| true);
+        assert!(remote.contains("reachable"), "{remote}");
+        for hint in [installed, missing, remote] {
+            assert!(!hint.contains('\n'), "one line: {hint}");
         }
     }
 }

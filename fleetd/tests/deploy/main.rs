@@ -12,7 +12,8 @@
 //!   and off;
 //! - [`config_files`]: the example configuration, `docs/configuration.md`
 //!   and the settings code agree on every key and default;
-//! - [`docs`]: `docs/api.md` names every member of the JSON fleetd serves.
+//! - [`docs`]: `docs/api.md` names every member of the JSON fleetd serves;
+//! - [`scripts`]: how `scripts/test` gets a MariaDB on a fresh machine.
 //!
 //! Nothing here skips: a missing tool (nginx, chromium, systemd-analyze) is
 //! a failure that says how to get it. `scripts/test` (what CI runs)
@@ -27,5 +28,6 @@ mod config_files;
 mod docs;
 mod grants;
 mod nginx;
+mod scripts;
 mod support;
 mod systemd;

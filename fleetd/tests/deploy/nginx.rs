@@ -430,9 +430,7 @@ fn security_headers() -> [(&'static str, String); 5] {
 async fn raw_exchange(address: &str, request: &[u8]) -> (String, Vec<(String, String)>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = address.trim_start_matches("http://");
-    let mut stream = tokio::net::TcpStream::connect(addr)
-        .await
-        .expect("connect");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     // The server may answer (and close) before reading everything.
     let _ = stream.write_all(request).await;
     let mut answer = Vec::new();
@@ -551,12 +549,15 @@ async fn nginx_puts_the_security_headers_once_on_every_response_errors_included(
 
 /// RFC 4648 base64 (for one Basic credential; no crate for four lines).
 fn base64_encode(text: &str) -> String {
-    const ALPHABET: &[u8; 64] =
-        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let bytes = text.as_bytes();
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {

@@ -18,6 +18,12 @@ pub const NO_HOSTS_ERROR: &str = "jetmon_hosts has no dynamic ownership rows";
 pub const UNREADABLE_ERROR: &str = "bucket coverage could not be read";
 pub const NOT_CONFIGURED_ERROR: &str = "bucket_total is not configured";
 
+/// Whether the section is red only because jetmon_hosts could not be read
+/// (rollup.md §9.2).
+pub fn red_only_unreadable(coverage: &BucketCoverage) -> bool {
+    coverage.status == Status::Red && coverage.error.as_deref() == Some(UNREADABLE_ERROR)
+}
+
 /// The ownership mode reported by the active monitors. Stale or stopped
 /// monitors are ignored so that leftovers of a pinned rollout cannot make a
 /// dynamic fleet look mixed.

@@ -135,3 +135,12 @@ pub fn issue_detail(delivery: &Delivery) -> String {
         ),
     }
 }
+
+/// Whether the section is red only because a table could not be read
+/// (rollup.md §9.2): no table that was read has failed or abandoned rows.
+pub fn red_only_unreadable(delivery: &Delivery) -> bool {
+    delivery.status == Status::Red
+        && delivery.error.is_some()
+        && delivery.failed_since == 0
+        && delivery.abandoned_since == 0
+}

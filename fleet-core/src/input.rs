@@ -175,8 +175,12 @@ pub struct DriftResult {
 pub enum DriftInput {
     /// The first drift scan has not finished yet.
     NotCheckedYet,
-    /// The latest drift scan failed.
+    /// The latest drift scan failed, and none has succeeded before it (for
+    /// this bucket_total).
     Unreadable,
+    /// The latest drift scan failed; this is the last good result (rollup.md
+    /// §9.3: shown with the failure, never dropped).
+    LastScanFailed(DriftResult),
     /// The latest drift scan finished.
     Checked(DriftResult),
 }

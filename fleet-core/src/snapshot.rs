@@ -368,9 +368,26 @@ pub struct Posture {
     pub message: String,
 }
 
+/// Where the drift figure comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DriftScan {
+    /// bucket_total is not configured: no scan runs.
+    NotConfigured,
+    /// The first scan (for this bucket_total) has not finished.
+    NotCheckedYet,
+    /// The latest scan finished; `count` is its figure.
+    Checked,
+    /// The latest scan failed. With `checked_at`, `count` and `causes` are
+    /// the last good scan's (rollup.md §9.3); without, nothing is known.
+    Failed,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ProjectionDrift {
     pub status: Status,
+    /// Additive: where the figure comes from.
+    pub scan: DriftScan,
     pub count: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,

@@ -6,7 +6,7 @@ use crate::snapshot::{
     BucketCoverage, Delivery, DependencyRollup, Issue, ProjectionDrift, Summary,
 };
 use crate::status::Status;
-use crate::{delivery, drift};
+use crate::{coverage, delivery, drift};
 
 pub const MSG_RED: &str = "fleet has rollout-blocking issues";
 pub const MSG_AMBER: &str = "fleet needs operator attention";
@@ -35,6 +35,26 @@ pub const ACTION_NO_MONITORS: &str =
     "Confirm monitor processes are publishing jetmon_process_health snapshots.";
 pub const ACTION_AMBER_PROCESSES: &str =
     "Open amber host dashboards and clear dependency warnings before the next rollout step.";
+/// rollup.md §9.2: next actions 2–4 when the section is red only because
+/// fleetd could not read it.
+pub fn action_check_access(section: &str) -> String {
+    format!(
+        "Check fleetd's access to the jetmon database: {section} could not be read (the cause is in fleetd's log)."
+    )
+}
+
+/// rollup.md §9.1: the next action for a red dependency.
+pub fn action_red_dependency(name: &str) -> String {
+    format!(
+        "Open the host dashboards of the processes reporting {name} red and resolve it before the next rollout step."
+    )
+}
+
+/// rollup.md §9.1: the issue a red dependency raises.
+pub fn red_dependency_issue(name: &str, red_count: u64) -> String {
+    format!("dependency {name}: red on {red_count} process(es)")
+}
+
 /// Not in jetmon: when the fleet is amber for a reason none of the rules
 /// above names (drift not checked yet, an unreadable dependency_health row),
 /// "looks healthy" would contradict the verdict shown above it.
@@ -98,7 +118,7 @@ pub fn summarize(s: Sections<'_>) -> Summary {
     Summary {
         status,
         message: message.to_owned(),
-        suggested_next_action: action.to_owned(),
+        suggested_next_action: action,
         issues: issues.iter().map(|i| i.text.clone()).collect(),
         issue_details: issues,
         red_processes: red,
@@ -141,6 +161,13 @@ fn issues(s: &Sections<'_>, monitor_processes: u64) -> Vec<Issue> {
     for id in &s.processes.unreadable_dependency_health {
         push(Status::Amber, format!("{id} dependency_health unreadable"));
     }
+    // §9.1, in dependency sort order (red ones come first there).
+    for dependency in s.dependencies.iter().filter(|d| d.status == Status::Red) {
+        push(
+            Status::Amber,
+            red_dependency_issue(&dependency.name, dependency.red_count),
+        );
+    }
     if monitor_processes == 0 {
         push(Status::Amber, NO_MONITOR_ROWS.to_owned());
     }
@@ -179,30 +206,45 @@ fn next_action(
     red_processes: u64,
     amber_processes: u64,
     monitor_processes: u64,
-) -> &'static str {
+) -> String {
+    let red_dependency = s.dependencies.iter().find(|d| d.status == Status::Red);
     if stale > 0 {
-        ACTION_STALE
+        ACTION_STALE.to_owned()
     } else if s.coverage.status == Status::Red {
-        ACTION_COVERAGE_RED
+        if coverage::red_only_unreadable(s.coverage) {
+            action_check_access("bucket coverage")
+        } else {
+            ACTION_COVERAGE_RED.to_owned()
+        }
     } else if s.drift.status == Status::Red {
-        ACTION_DRIFT_RED
+        if drift::red_only_unreadable(s.drift) {
+            action_check_access("projection drift")
+        } else {
+            ACTION_DRIFT_RED.to_owned()
+        }
     } else if s.delivery.status == Status::Red {
-        ACTION_DELIVERY_RED
+        if delivery::red_only_unreadable(s.delivery) {
+            action_check_access("delivery queues")
+        } else {
+            ACTION_DELIVERY_RED.to_owned()
+        }
     } else if red_processes > 0 {
-        ACTION_RED_PROCESSES
+        ACTION_RED_PROCESSES.to_owned()
     } else if s.delivery.status == Status::Amber {
-        ACTION_DELIVERY_AMBER
+        ACTION_DELIVERY_AMBER.to_owned()
     } else if s.delivery.posture.status == Status::Amber {
-        ACTION_POSTURE_AMBER
+        ACTION_POSTURE_AMBER.to_owned()
     } else if s.coverage.status == Status::Amber {
-        ACTION_COVERAGE_AMBER
+        ACTION_COVERAGE_AMBER.to_owned()
     } else if monitor_processes == 0 {
-        ACTION_NO_MONITORS
+        ACTION_NO_MONITORS.to_owned()
     } else if amber_processes > 0 {
-        ACTION_AMBER_PROCESSES
+        ACTION_AMBER_PROCESSES.to_owned()
+    } else if let Some(dependency) = red_dependency {
+        action_red_dependency(&dependency.name)
     } else if status != Status::Green {
-        ACTION_REVIEW_ISSUES
+        ACTION_REVIEW_ISSUES.to_owned()
     } else {
-        ACTION_HEALTHY
+        ACTION_HEALTHY.to_owned()
     }
 }

@@ -2,6 +2,7 @@
 //! One test binary (one link step) with a module per section.
 
 mod age;
+mod amendments;
 mod coverage;
 mod coverage_props;
 mod delivery;

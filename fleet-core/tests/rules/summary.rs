@@ -633,15 +633,19 @@ fn next_action_rule1_stale_processes() {
 #[test]
 fn next_action_rule2_bucket_coverage_red() {
     assert_branch(2);
-    let unreadable = Fleet::healthy().hosts_unreadable().build();
-    assert_next_action(&unreadable, 2);
+    let gap = Fleet::healthy().hosts(vec![host("m1", 0, 499)]).build();
+    assert_next_action(&gap, 2);
+    // Red only because unreadable: §9.2 (amendments.rs).
 }
 
 #[test]
 fn next_action_rule3_projection_drift_red() {
     assert_branch(3);
-    let unreadable = Fleet::healthy().drift(DriftInput::Unreadable).build();
-    assert_next_action(&unreadable, 3);
+    let drifting = Fleet::healthy()
+        .drift_causes(&[(DriftCause::MissingConfirmedDownProjection, 2)])
+        .build();
+    assert_next_action(&drifting, 3);
+    // Red only because unreadable: §9.2 (amendments.rs).
 }
 
 #[test]
@@ -654,10 +658,7 @@ fn next_action_rule4_delivery_red() {
         })
         .build();
     assert_next_action(&abandoned, 4);
-    let unreadable = Fleet::healthy()
-        .unreadable_table(DeliveryKind::Webhook)
-        .build();
-    assert_next_action(&unreadable, 4);
+    // Red only because unreadable: §9.2 (amendments.rs).
 }
 
 #[test]

@@ -3,6 +3,7 @@
 
 use super::format::{status_badge, time_full};
 use super::PageContext;
+use fleet_core::snapshot::DriftScan;
 use fleet_core::DriftCause;
 use maud::{html, Markup};
 
@@ -38,15 +39,31 @@ pub fn section(ctx: &PageContext<'_>) -> Markup {
         section.panel #drift aria-labelledby="drift-title" {
             h2 #drift-title { "projection drift " (status_badge(drift.status)) }
             p {
-                @match drift.checked_at {
-                    Some(at) => {
+                @match (drift.scan, drift.checked_at) {
+                    (DriftScan::NotConfigured, _) => {
+                        strong { "not scanned" }
+                        span.muted { " \u{2014} bucket_total is not configured, so no drift scan runs" }
+                    }
+                    (DriftScan::NotCheckedYet, _) => {
+                        strong { "not checked yet" }
+                        span.muted { " \u{2014} the first drift scan has not finished; until it does this section is never green" }
+                    }
+                    (DriftScan::Failed, None) => {
+                        strong { "unknown" }
+                        span.muted { " \u{2014} no drift scan has succeeded yet; fleetd retries every interval" }
+                    }
+                    (DriftScan::Failed, Some(at)) => {
+                        "last known: " strong.num { (drift.count) } " drifting active sites \u{b7} checked "
+                        (time_full(ctx.now, at))
+                        span.muted { " \u{b7} the latest scan failed; this is the last good result" }
+                    }
+                    (DriftScan::Checked, Some(at)) => {
                         strong.num { (drift.count) } " drifting active sites \u{b7} checked "
                         (time_full(ctx.now, at))
                         span.muted { " \u{b7} the scan runs on its own, slower schedule" }
                     }
-                    None => {
-                        strong { "not checked yet" }
-                        span.muted { " \u{2014} the first drift scan has not finished; until it does this section is never green" }
+                    (DriftScan::Checked, None) => {
+                        strong.num { (drift.count) } " drifting active sites"
                     }
                 }
             }

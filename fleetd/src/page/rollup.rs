@@ -113,6 +113,7 @@ pub fn cards(ctx: &PageContext<'_>) -> Markup {
                 @if let Some(at) = drift.checked_at {
                     span.big.num { (drift.count) } " " span.unit { "drifting sites" }
                     div.card-note { "checked " (time_ago(ctx.now, at)) }
+                    @if let Some(error) = &drift.error { div.card-note { (error) } }
                 } @else {
                     span.big { "\u{2014}" }
                     div.card-note { (drift.error.as_deref().unwrap_or("not checked yet")) }

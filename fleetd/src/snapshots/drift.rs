@@ -33,6 +33,18 @@ impl DriftSlot {
             DriftInput::NotCheckedYet
         }
     }
+
+    /// The outcome to store when a scan for `bucket_total` failed: the last
+    /// good result with the failure (rollup.md §9.3), or `Unreadable` when
+    /// there is none for this bucket_total.
+    pub fn after_failure(&self, bucket_total: u32) -> DriftInput {
+        match self.outcome_for(bucket_total) {
+            DriftInput::Checked(last) | DriftInput::LastScanFailed(last) => {
+                DriftInput::LastScanFailed(last)
+            }
+            DriftInput::NotCheckedYet | DriftInput::Unreadable => DriftInput::Unreadable,
+        }
+    }
 }
 
 /// The slot, and the bell that asks the refresher for a scan now.
@@ -59,7 +71,10 @@ impl DriftState {
     }
 
     pub(super) fn latest_scan_failed(&self) -> bool {
-        matches!(self.read().outcome, DriftInput::Unreadable)
+        matches!(
+            self.read().outcome,
+            DriftInput::Unreadable | DriftInput::LastScanFailed(_)
+        )
     }
 
     /// Asks the refresher to scan now. A request made while a scan runs is
@@ -82,7 +97,7 @@ impl DriftState {
 
     // A poisoned lock only means another thread panicked while holding it;
     // the slot is replaced whole, so it is never half-written.
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, DriftSlot> {
+    pub(super) fn read(&self) -> std::sync::RwLockReadGuard<'_, DriftSlot> {
         self.slot.read().unwrap_or_else(PoisonError::into_inner)
     }
 }
@@ -96,7 +111,8 @@ impl SnapshotService {
     }
 
     /// Runs one drift scan now and stores its outcome (a failed scan is
-    /// stored as `Unreadable`, shown red). Returns the stored outcome.
+    /// stored with the last good result, or as `Unreadable` when there is
+    /// none; shown red either way). Returns the stored outcome.
     pub async fn refresh_drift(&self) -> DriftInput {
         let bucket_total = self.live().thresholds.bucket_total;
         if bucket_total == 0 {
@@ -109,7 +125,7 @@ impl SnapshotService {
             Ok(result) => DriftInput::Checked(result),
             Err(err) => {
                 log::warn!("projection drift scan failed: {err}");
-                DriftInput::Unreadable
+                self.drift_state().read().after_failure(bucket_total)
             }
         };
         let took = started.elapsed();
@@ -153,5 +169,30 @@ mod tests {
         };
         assert_eq!(slot.outcome_for(1000), DriftInput::Unreadable);
         assert_eq!(slot.outcome_for(2000), DriftInput::NotCheckedYet);
+    }
+
+    #[test]
+    fn a_failed_scan_keeps_the_last_good_result_of_the_same_bucket_total() {
+        let result = fleet_core::DriftResult {
+            checked_at: chrono::DateTime::UNIX_EPOCH,
+            causes: vec![(fleet_core::DriftCause::MultipleOpenHttpEvents, 3)],
+        };
+        let checked = DriftSlot {
+            scanned_for_bucket_total: 1000,
+            outcome: DriftInput::Checked(result.clone()),
+        };
+        let failed = checked.after_failure(1000);
+        assert_eq!(failed, DriftInput::LastScanFailed(result.clone()));
+        let failed_again = DriftSlot {
+            scanned_for_bucket_total: 1000,
+            outcome: failed,
+        }
+        .after_failure(1000);
+        assert_eq!(failed_again, DriftInput::LastScanFailed(result));
+        assert_eq!(
+            checked.after_failure(2000),
+            DriftInput::Unreadable,
+            "another bucket_total's result is not kept"
+        );
     }
 }

@@ -8,6 +8,7 @@
 pub mod age;
 pub mod build;
 pub mod coverage;
+pub mod cutover;
 pub mod delivery;
 pub mod dependencies;
 pub mod drift;

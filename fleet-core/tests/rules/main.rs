@@ -5,6 +5,7 @@ mod age;
 mod amendments;
 mod coverage;
 mod coverage_props;
+mod cutover;
 mod delivery;
 mod dependencies;
 mod drift;

@@ -183,10 +183,14 @@ fn json_kind(value: &Value) -> &'static str {
 /// Whether a process counts as active: fresh, and neither stopped nor
 /// stopping.
 pub fn is_active(entry: &ProcessEntry) -> bool {
+    !entry.stale && !is_stopped(entry)
+}
+
+/// Whether a process reports it is stopped or stopping (case and
+/// surrounding spaces ignored).
+pub fn is_stopped(entry: &ProcessEntry) -> bool {
     let state = entry.state.trim();
-    !entry.stale
-        && !state.eq_ignore_ascii_case("stopped")
-        && !state.eq_ignore_ascii_case("stopping")
+    state.eq_ignore_ascii_case("stopped") || state.eq_ignore_ascii_case("stopping")
 }
 
 /// Urgency rank: stale, then red, then amber or unknown, then the rest.

@@ -27,8 +27,8 @@ impl Rng {
         self.next() % n
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
+    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+        items[self.below(items.len() as u64) as usize]
     }
 }
 
@@ -67,11 +67,11 @@ const BUCKET_TOTAL: u32 = 1000;
 fn generate(rng: &mut Rng, sites: u64) -> Vec<Site> {
     (1..=sites)
         .map(|blog_id| {
-            let monitor_active = *rng.pick(&ACTIVE);
+            let monitor_active = rng.pick(&ACTIVE);
             let events = (0..rng.below(4))
                 .map(|_| Event {
-                    check_type: *rng.pick(&CHECK_TYPES),
-                    state: *rng.pick(&STATES),
+                    check_type: rng.pick(&CHECK_TYPES),
+                    state: rng.pick(&STATES),
                     open: rng.below(3) > 0,
                 })
                 .collect();
@@ -81,7 +81,7 @@ fn generate(rng: &mut Rng, sites: u64) -> Vec<Site> {
                     monitor_active: monitor_active == 1,
                     // Some sites beyond bucket_total, which the scan skips.
                     bucket_no: rng.below(u64::from(BUCKET_TOTAL) + 100) as u16,
-                    site_status: *rng.pick(&SITE_STATUSES),
+                    site_status: rng.pick(&SITE_STATUSES),
                 },
                 monitor_active,
                 events,

@@ -94,16 +94,28 @@ pub fn find_process<'a>(snapshot: &'a FleetSnapshot, process_id: &str) -> Option
 pub fn fleet_page(ctx: &PageContext<'_>) -> Markup {
     let snap = ctx.snapshot;
     let status = snap.summary.status;
-    let title = format!(
-        "{} \u{b7} {} \u{b7} fleetd",
-        status.as_str().to_uppercase(),
-        snap.summary.message
-    );
+    // A stale page (the last good snapshot, shown because the latest build
+    // failed) must not look like a fresh verdict anywhere: not in the title
+    // a background tab shows, not in the page's colour.
+    let (title, tone) = match &ctx.stale {
+        None => (
+            format!(
+                "{} \u{b7} {} \u{b7} fleetd",
+                status.as_str().to_uppercase(),
+                snap.summary.message
+            ),
+            status.into(),
+        ),
+        Some(_) => (
+            format!("STALE DATA \u{b7} last known {status} \u{b7} fleetd"),
+            format::Tone::Neutral,
+        ),
+    };
     let reload = format::fleet_url(ctx.base_path, &ctx.filter.to_query(), None);
     layout::document(&layout::Document {
         base: ctx.base_path,
         title: &title,
-        tone: status.into(),
+        tone,
         now: Some(ctx.now),
         reload: Some(&reload),
         main: FleetSections(ctx),

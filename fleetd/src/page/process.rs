@@ -53,6 +53,13 @@ pub fn page(ctx: &ProcessPageContext<'_>) -> Markup {
     let base = ctx.base_path;
     let now = ctx.now;
     let status = p.status;
+    // The last good snapshot (the latest build failed): nothing may look
+    // like a fresh verdict.
+    let head_tone = if ctx.stale.is_some() {
+        Tone::Neutral
+    } else {
+        Tone::from(status)
+    };
     let prefix = format!("{} ", p.process_id);
     let issues: Vec<_> = snap
         .summary
@@ -140,11 +147,17 @@ pub fn page(ctx: &ProcessPageContext<'_>) -> Markup {
                 "processes on " span.id { (p.host_id) }
             }
         }
-        section.verdict.process-head.(Tone::from(status).class()) aria-labelledby="process-title" {
+        section.verdict.process-head.(head_tone.class()) aria-labelledby="process-title" {
             div.verdict-main {
                 div.verdict-head {
-                    span.verdict-word.st.(Tone::from(status).class()) {
-                        (if p.stale { "STALE".to_owned() } else { status.as_str().to_uppercase() })
+                    span.verdict-word.st.(head_tone.class()) {
+                        @if ctx.stale.is_some() {
+                            "STALE DATA"
+                        } @else if p.stale {
+                            "STALE"
+                        } @else {
+                            (status.as_str().to_uppercase())
+                        }
                     }
                     h1 #process-title .id { (p.process_id) }
                 }
@@ -221,16 +234,19 @@ pub fn page(ctx: &ProcessPageContext<'_>) -> Markup {
             }
         }
     };
-    let title = format!(
-        "{} \u{b7} {} \u{b7} fleetd",
-        p.process_id,
-        if p.stale { "stale" } else { status.as_str() }
-    );
+    let row_word = if p.stale { "stale" } else { status.as_str() };
+    let title = match &ctx.stale {
+        None => format!("{} \u{b7} {row_word} \u{b7} fleetd", p.process_id),
+        Some(_) => format!(
+            "STALE DATA \u{b7} {} \u{b7} last known {row_word} \u{b7} fleetd",
+            p.process_id
+        ),
+    };
     let reload = super::format::process_url(base, &p.process_id);
     layout::document(&layout::Document {
         base,
         title: &title,
-        tone: status.into(),
+        tone: head_tone,
         now: Some(now),
         reload: Some(&reload),
         main,

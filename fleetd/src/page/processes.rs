@@ -58,7 +58,7 @@ fn buckets_cell(p: &ProcessEntry) -> Markup {
 
 fn row(ctx: &PageContext<'_>, p: &ProcessEntry) -> Markup {
     let base = ctx.base_path;
-    let inactive = p.state == "stopped" || p.state == "stopping";
+    let inactive = fleet_core::processes::is_stopped(p);
     // By convention process_id is "<host_id>:<process_type>"; the host is
     // only spelled out when it is not.
     let conventional = p
@@ -204,7 +204,13 @@ pub fn section(ctx: &PageContext<'_>) -> Markup {
         .filter(|p| ctx.filter.matches(p))
         .collect();
     let total = snap.processes.len();
-    let worst = shown.iter().map(|p| p.status).max();
+    // Unfiltered, the section's own status; filtered, the worst of the
+    // decided row statuses shown.
+    let worst = if ctx.filter.is_active() {
+        shown.iter().map(|p| p.status).max()
+    } else {
+        Some(snap.sections.processes)
+    };
     html! {
         section.panel #processes aria-labelledby="processes-title" {
             h2 #processes-title {

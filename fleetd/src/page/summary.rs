@@ -2,7 +2,7 @@
 //! word and colour, message, next action, issues, data freshness, since when
 //! the status holds).
 
-use super::format::{age_secs, status_badge, time_ago, time_full, time_utc, Tone};
+use super::format::{status_badge, time_ago, time_full, time_utc, Tone};
 use super::{PageContext, StaleNotice};
 use chrono::{DateTime, Utc};
 use fleet_core::FleetSnapshot;
@@ -33,17 +33,35 @@ pub fn stale_banner(snap: &FleetSnapshot, notice: &StaleNotice, now: DateTime<Ut
 pub fn verdict(ctx: &PageContext<'_>) -> Markup {
     let snap = ctx.snapshot;
     let summary = &snap.summary;
-    let tone: Tone = summary.status.into();
-    let data_age = age_secs(ctx.now, snap.generated_at);
-    let stale = ctx.stale.is_some() || data_age > DATA_STALE_AFTER_SEC;
+    // The last good snapshot, shown because the latest build failed: grey,
+    // and its verdict only as "last known".
+    let last_known = ctx.stale.is_some();
+    let tone: Tone = if last_known {
+        Tone::Neutral
+    } else {
+        summary.status.into()
+    };
+    let stale = last_known
+        || fleet_core::age::is_stale(
+            ctx.now,
+            snap.generated_at,
+            std::time::Duration::from_secs(DATA_STALE_AFTER_SEC),
+        );
     let shown = summary.issue_details.len().min(ISSUES_SHOWN);
     let (first, rest) = summary.issue_details.split_at(shown);
     html! {
         section.verdict.(tone.class()) #summary aria-labelledby="verdict-title" {
             div.verdict-main {
                 div.verdict-head {
-                    span.verdict-word.st.(tone.class()) { (summary.status.as_str().to_uppercase()) }
-                    h1 #verdict-title { (summary.message) }
+                    @if last_known {
+                        span.verdict-word.st.(tone.class()) { "STALE DATA" }
+                        h1 #verdict-title {
+                            "last known: " (summary.status.as_str()) " \u{2014} " (summary.message)
+                        }
+                    } @else {
+                        span.verdict-word.st.(tone.class()) { (summary.status.as_str().to_uppercase()) }
+                        h1 #verdict-title { (summary.message) }
+                    }
                 }
                 p.next {
                     span.label { "next action" }

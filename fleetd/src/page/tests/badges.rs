@@ -382,7 +382,8 @@ fn check_fleet_page(snap: &FleetSnapshot, filter: &ProcessFilter, html: &str) {
         .collect();
     assert_eq!(card_tones, expected_tones, "card colours");
 
-    // The processes section: its heading (the worst row shown), every row.
+    // The processes section: its heading (the section's status, or the
+    // worst row a filter shows), every row.
     let procs = section(html, "processes");
     let shown: Vec<&ProcessEntry> = snap
         .processes
@@ -390,10 +391,11 @@ fn check_fleet_page(snap: &FleetSnapshot, filter: &ProcessFilter, html: &str) {
         .filter(|p| filter.matches(p))
         .collect();
     let heading = badge_in(procs, "<h2", "</h2>");
-    if shown.is_empty() {
-        assert_eq!(heading, None);
-    } else if !filter.is_active() {
+    if !filter.is_active() {
+        // The section's own status, also with no processes at all (amber).
         assert_eq!(heading, Some(Badge::of(s.processes)), "processes heading");
+    } else if shown.is_empty() {
+        assert_eq!(heading, None);
     } else {
         let worst = shown.iter().map(|p| p.status).max().map(Badge::of);
         assert_eq!(heading, worst, "filtered processes heading");

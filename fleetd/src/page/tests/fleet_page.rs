@@ -69,8 +69,9 @@ fn pages_need_no_csp_exceptions() {
 // ------------------------------------------------------------------ issues
 
 /// Three more amber issues than the red fleet has: processes of a third
-/// type, whose issues follow the monitors' in the amber group.
-fn red_fleet_with_eleven_issues() -> FleetSnapshot {
+/// type, whose issues follow the monitors' in the amber group (12 in all,
+/// with the red dependency's, rollup.md §9.1).
+fn red_fleet_with_twelve_issues() -> FleetSnapshot {
     red_fleet()
         .procs(["x-1", "x-2", "x-3"].map(|h| process(h, "api").health("amber")))
         .build()
@@ -78,17 +79,17 @@ fn red_fleet_with_eleven_issues() -> FleetSnapshot {
 
 #[test]
 fn first_eight_issues_then_plus_n_more_reachable_without_js() {
-    let snap = red_fleet_with_eleven_issues();
+    let snap = red_fleet_with_twelve_issues();
     let issues = &snap.summary.issue_details;
-    assert_eq!(issues.len(), 11, "{:?}", snap.summary.issues);
+    assert_eq!(issues.len(), 12, "{:?}", snap.summary.issues);
     let html = Render::default().fleet(&snap);
     let summary = section(&html, "summary");
     let first_list = between(summary, "<ol class=\"issues\">", "</ol>");
     assert_eq!(first_list.matches("<li>").count(), 8);
     let more = between(summary, "<details", "</details>");
-    assert!(more.contains("<summary>+3 more</summary>"));
+    assert!(more.contains("<summary>+4 more</summary>"));
     assert!(more.contains("<ol class=\"issues\" start=\"9\">"));
-    assert_eq!(more.matches("<li>").count(), 3);
+    assert_eq!(more.matches("<li>").count(), 4);
     // Each issue in its place, with its own severity word, in the
     // snapshot's order (red first).
     for (i, issue) in issues.iter().enumerate() {
@@ -113,7 +114,9 @@ fn first_eight_issues_then_plus_n_more_reachable_without_js() {
     ));
 
     // Exactly eight issues: nothing folds.
-    let few = red_snapshot();
+    let few = Fleet::healthy()
+        .procs((1..=8).map(|i| process(&format!("a-{i}"), "api").health("amber")))
+        .build();
     assert_eq!(
         few.summary.issue_details.len(),
         8,
@@ -445,4 +448,61 @@ fn dump_pages_for_screenshots() {
     for (path, html) in pages {
         std::fs::write(path, html).expect("write page");
     }
+}
+
+#[test]
+fn a_stale_page_looks_like_no_fresh_verdict_title_colour_or_word() {
+    let green = Fleet::healthy().build();
+    assert_eq!(green.summary.status, fleet_core::Status::Green);
+    let notice = StaleNotice {
+        failed_at: now() + Duration::seconds(3),
+        reason: "the database is unreachable".to_owned(),
+    };
+    let html = Render {
+        stale: Some(notice.clone()),
+        ..Default::default()
+    }
+    .fleet(&green);
+    let title_of = |html: &str| {
+        let start = html.find("<title>").expect("a title") + "<title>".len();
+        let end = html[start..].find("</title>").expect("title end");
+        html[start..start + end].to_owned()
+    };
+    let title = title_of(&html);
+    assert_eq!(title, "STALE DATA · last known green · fleetd");
+    assert!(!title.contains("GREEN"), "{title}");
+    assert!(
+        html.contains("<body class=\"page-neutral\""),
+        "the top bar is grey"
+    );
+    assert!(
+        html.contains("<section class=\"verdict st-neutral\" id=\"summary\""),
+        "the verdict block is grey"
+    );
+    let verdict = section(&html, "summary");
+    assert!(verdict.contains("<span class=\"verdict-word st st-neutral\">STALE DATA</span>"));
+    assert!(verdict.contains("last known: green"));
+    assert!(
+        !verdict.contains(">GREEN<"),
+        "no fresh-looking verdict word"
+    );
+
+    // The process page of a stale snapshot too.
+    let process = process_page(&ProcessPageContext {
+        snapshot: &green,
+        process: find_process(&green, "m1:monitor").expect("m1"),
+        base_path: "",
+        now: green.generated_at + Duration::seconds(4),
+        stale: Some(notice),
+    })
+    .into_string();
+    let title = title_of(&process);
+    assert_eq!(title, "STALE DATA · m1:monitor · last known green · fleetd");
+    assert!(process.contains("<body class=\"page-neutral\""));
+    assert!(process.contains(">STALE DATA</span>"));
+
+    // Fresh, the same snapshot reads green everywhere.
+    let fresh = Render::default().fleet(&green);
+    assert!(fresh.contains("<title>GREEN · fleet checks are green · fleetd</title>"));
+    assert!(fresh.contains("<body class=\"page-green\""));
 }

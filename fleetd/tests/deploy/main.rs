@@ -10,15 +10,19 @@
 //!   test server: a complete snapshot, every write refused;
 //! - [`browser`]: headless Chromium renders the page, with JavaScript on
 //!   and off;
+//! - [`prometheus`]: `deploy/prometheus/fleetd-alerts.yml` checked and
+//!   unit-tested by promtool, and a real Prometheus scraping a real fleetd
+//!   fires and resolves the fleet-red alert;
 //! - [`config_files`]: the example configuration, `docs/configuration.md`
 //!   and the settings code agree on every key and default;
 //! - [`docs`]: `docs/api.md` names every member of the JSON fleetd serves;
 //! - [`scripts`]: how `scripts/test` gets a MariaDB on a fresh machine.
 //!
-//! Nothing here skips: a missing tool (nginx, chromium, systemd-analyze) is
-//! a failure that says how to get it. `scripts/test` (what CI runs)
-//! installs them. Every external program runs under a time limit and is
-//! killed, with its process group, when it overstays.
+//! Nothing here skips: a missing tool (nginx, chromium, systemd-analyze,
+//! promtool, prometheus) is a failure that says how to get it.
+//! `scripts/test` (what CI runs) installs them. Every external program runs
+//! under a time limit and is killed, with its process group, when it
+//! overstays.
 
 #[path = "../api/helpers.rs"]
 mod helpers;
@@ -28,6 +32,7 @@ mod config_files;
 mod docs;
 mod grants;
 mod nginx;
+mod prometheus;
 mod scripts;
 mod support;
 mod systemd;

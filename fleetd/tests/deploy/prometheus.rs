@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 const RULES: &str = "deploy/prometheus/fleetd-alerts.yml";
 const RULE_TESTS: &str = "deploy/prometheus/tests/fleetd-alerts.test.yml";
 const OPERATIONS: &str = "docs/operations.md";
-const RUNBOOK_BASE: &str = "https://github.com/Automattic/fleetd/blob/main/docs/operations.md#";
+const RUNBOOK_BASE: &str = "file:///usr/share/doc/fleetd/operations.md#";
 const SEVERITIES: [&str; 2] = ["page", "ticket"];
 
 fn promtool() -> PathBuf {

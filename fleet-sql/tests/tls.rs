@@ -10,6 +10,7 @@ use fleet_sql::testing::{PrivateServer, ScratchDb, TestCertificates};
 use fleet_sql::{CaFile, DbSettings, FleetRead, FleetReader, SqlError, TlsMode};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -20,12 +21,28 @@ struct Fixture {
     db: ScratchDb,
     certs: TestCertificates,
     server: PrivateServer,
-    certs_dir: PathBuf,
+    _certs_dir: TempDir,
 }
 
-impl Drop for Fixture {
+/// A directory under the target's tmp, removed on drop (also on panic).
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> TempDir {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
+            "{name}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        std::fs::create_dir_all(&dir).expect("temporary directory");
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.certs_dir);
+        let _ = std::fs::remove_dir_all(&self.0);
     }
 }
 
@@ -35,13 +52,8 @@ fn template_root() -> &'static Path {
 
 async fn fixture() -> Fixture {
     init_logs();
-    let certs_dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "tls-certs-{}-{:?}",
-        std::process::id(),
-        std::thread::current().id()
-    ));
-    std::fs::create_dir_all(&certs_dir).expect("certificate directory");
-    let certs = TestCertificates::generate(&certs_dir).expect("make certificates with openssl");
+    let certs_dir = TempDir::new("tls-certs");
+    let certs = TestCertificates::generate(&certs_dir.0).expect("make certificates with openssl");
     let server = PrivateServer::start(template_root(), Some(&certs))
         .await
         .expect("start a private mariadbd");
@@ -58,7 +70,7 @@ async fn fixture() -> Fixture {
         db,
         certs,
         server,
-        certs_dir,
+        _certs_dir: certs_dir,
     }
 }
 
@@ -290,9 +302,8 @@ async fn preferred_decides_again_when_a_failover_lands_on_a_server_without_tls()
 #[tokio::test]
 async fn a_ca_file_only_goes_with_verify_identity() {
     init_logs();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tls-ca-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("dir");
-    let certs = TestCertificates::generate(&dir).expect("certificates");
+    let dir = TempDir::new("tls-ca");
+    let certs = TestCertificates::generate(&dir.0).expect("certificates");
     let ca = CaFile::read(&certs.ca).expect("a CA file");
     assert_eq!(ca.certificates(), 1);
     for mode in [TlsMode::Disabled, TlsMode::Preferred, TlsMode::Required] {
@@ -306,7 +317,6 @@ async fn a_ca_file_only_goes_with_verify_identity() {
     settings.tls = TlsMode::VerifyIdentity;
     settings.ca_file = Some(ca);
     assert!(FleetReader::new(settings).is_ok());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A TCP proxy whose upstream can be switched; switching cuts every open

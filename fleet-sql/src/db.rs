@@ -16,11 +16,12 @@
 
 use crate::error::SqlError;
 use crate::settings::DbSettings;
+use crate::tls::{self, TlsMode};
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOpts, Row, Value};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
-use tokio::sync::OnceCell;
-use tokio::time::timeout;
+use tokio::time::{timeout, Instant};
 
 /// Slack on top of a server-side statement limit before the client gives
 /// up: the server normally cuts the statement off first and answers with an
@@ -102,14 +103,21 @@ fn setup_statements(flavor: Option<ServerFlavor>, limit: Duration) -> Vec<String
 struct Session {
     pool: Pool,
     flavor: ServerFlavor,
+    /// Whether the pool's connections ask for TLS.
+    tls: bool,
 }
 
 pub(crate) struct Db {
     settings: DbSettings,
-    /// URL and password only; pool options and setup are added once the
-    /// server flavour is known.
+    /// URL and password only; TLS, pool options and setup are added once
+    /// the server is known.
     base: Opts,
-    session: OnceCell<Session>,
+    /// The pool in use, made on first use. `tls = preferred` drops it to
+    /// decide again when the server stops offering TLS (a failover).
+    session: Mutex<Option<Arc<Session>>>,
+    /// Held while a session is being opened, so that concurrent reads wait
+    /// for the one attempt instead of each opening a pool.
+    opening: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Db {
@@ -117,7 +125,8 @@ impl std::fmt::Debug for Db {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Db")
             .field("settings", &self.settings)
-            .field("flavor", &self.session.get().map(|s| s.flavor))
+            .field("flavor", &self.flavor())
+            .field("tls", &self.tls_in_use())
             .finish_non_exhaustive()
     }
 }
@@ -132,7 +141,8 @@ impl Db {
         Ok(Db {
             base: builder.into(),
             settings,
-            session: OnceCell::new(),
+            session: Mutex::new(None),
+            opening: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -140,8 +150,17 @@ impl Db {
         &self.settings
     }
 
+    fn current(&self) -> Option<Arc<Session>> {
+        lock(&self.session).clone()
+    }
+
     pub(crate) fn flavor(&self) -> Option<ServerFlavor> {
-        self.session.get().map(|s| s.flavor)
+        self.current().map(|s| s.flavor)
+    }
+
+    /// Whether the pool's connections ask for TLS, once connected.
+    pub(crate) fn tls_in_use(&self) -> Option<bool> {
+        self.current().map(|s| s.tls)
     }
 
     /// Client bound on an ordinary query.
@@ -162,51 +181,119 @@ impl Db {
     }
 
     /// The pool, created on first use: the session setup depends on the
-    /// server flavour, which takes one throwaway connection to learn. A
-    /// failure leaves the cell empty, so the next read tries again.
-    async fn session(&self) -> Result<&Session, SqlError> {
-        self.session
-            .get_or_try_init(|| async {
-                let flavor = self.detect_flavor().await?;
-                let limit = self.settings.statement_timeout;
-                let constraints = PoolConstraints::new(0, self.settings.pool_max)
-                    .ok_or_else(|| SqlError::Settings("pool_max must be at least 1".into()))?;
-                let opts = OptsBuilder::from_opts(self.base.clone())
-                    .setup(setup_statements(Some(flavor), limit))
-                    .tcp_keepalive(Some(Duration::from_secs(30)))
-                    .pool_opts(
-                        PoolOpts::default()
-                            .with_constraints(constraints)
-                            .with_inactive_connection_ttl(IDLE_TTL)
-                            // We reset connections ourselves, bounded: see
-                            // `release`.
-                            .with_reset_connection(false),
-                    );
-                log::info!(
-                    "fleet-sql: reading {} ({flavor:?}), pool_max={}, statement limit {:?}",
-                    self.settings.redacted_url(),
-                    self.settings.pool_max,
-                    limit
-                );
-                Ok(Session {
-                    pool: Pool::new(opts),
-                    flavor,
-                })
-            })
-            .await
+    /// server flavour (and, with `tls = preferred`, on whether the server
+    /// offers TLS), which takes one throwaway connection to learn. A
+    /// failure leaves no session, so the next read tries again.
+    async fn session(&self) -> Result<Arc<Session>, SqlError> {
+        if let Some(session) = self.current() {
+            return Ok(session);
+        }
+        let _opening = self.opening.lock().await;
+        if let Some(session) = self.current() {
+            return Ok(session);
+        }
+        let session = Arc::new(self.open_session().await?);
+        *lock(&self.session) = Some(session.clone());
+        Ok(session)
     }
 
-    async fn detect_flavor(&self) -> Result<ServerFlavor, SqlError> {
+    async fn open_session(&self) -> Result<Session, SqlError> {
+        let (flavor, tls) = self.detect_server().await?;
+        let limit = self.settings.statement_timeout;
+        let constraints = PoolConstraints::new(0, self.settings.pool_max)
+            .ok_or_else(|| SqlError::Settings("pool_max must be at least 1".into()))?;
+        let opts = self
+            .with_tls(tls)
+            .setup(setup_statements(Some(flavor), limit))
+            .tcp_keepalive(Some(Duration::from_secs(30)))
+            .pool_opts(
+                PoolOpts::default()
+                    .with_constraints(constraints)
+                    .with_inactive_connection_ttl(IDLE_TTL)
+                    // We reset connections ourselves, bounded: see
+                    // `release`.
+                    .with_reset_connection(false),
+            );
+        log::info!(
+            "fleet-sql: reading {} ({flavor:?}, {}), pool_max={}, statement limit {:?}",
+            self.settings.redacted_url(),
+            self.describe_tls(tls),
+            self.settings.pool_max,
+            limit
+        );
+        Ok(Session {
+            pool: Pool::new(opts),
+            flavor,
+            tls,
+        })
+    }
+
+    /// The base options plus TLS as configured, or without TLS when `tls`
+    /// is false (the `preferred` fallback).
+    fn with_tls(&self, tls: bool) -> OptsBuilder {
+        tls::apply(
+            OptsBuilder::from_opts(self.base.clone()),
+            &self.base,
+            self.settings.tls,
+            self.settings.ca_file.as_ref(),
+            tls,
+        )
+    }
+
+    fn describe_tls(&self, tls: bool) -> String {
+        if self.base.socket().is_some() {
+            return "unix socket, no TLS".into();
+        }
+        match (self.settings.tls, tls) {
+            (TlsMode::Disabled, _) => "TLS disabled".into(),
+            (TlsMode::Preferred, false) => "no TLS: the server offers none (tls = preferred)".into(),
+            (TlsMode::Preferred, true) => {
+                "TLS when over TCP, certificate not checked (tls = preferred)".into()
+            }
+            (TlsMode::Required, _) => "TLS, certificate not checked (tls = required)".into(),
+            (TlsMode::VerifyIdentity, _) => match &self.settings.ca_file {
+                Some(ca) => format!(
+                    "TLS, server identity verified against {} (tls = verify_identity)",
+                    ca.path().display()
+                ),
+                None => {
+                    "TLS, server identity verified against the built-in roots (tls = verify_identity)"
+                        .into()
+                }
+            },
+        }
+    }
+
+    /// The server flavour, and whether connections will use TLS. With
+    /// `preferred`, a server that answers "no TLS here" is asked again
+    /// without; both attempts share one connect bound.
+    async fn detect_server(&self) -> Result<(ServerFlavor, bool), SqlError> {
+        let want_tls = self.settings.tls != TlsMode::Disabled && self.base.socket().is_none();
+        let deadline = Instant::now() + self.settings.connect_timeout;
+        match self.detect_flavor(want_tls, deadline).await {
+            Err(SqlError::Db { source, .. })
+                if want_tls
+                    && self.settings.tls == TlsMode::Preferred
+                    && tls::is_no_tls_on_server(&source) =>
+            {
+                // Said once the session opens ("no TLS: the server offers none").
+                Ok((self.detect_flavor(false, deadline).await?, false))
+            }
+            other => other.map(|flavor| (flavor, want_tls)),
+        }
+    }
+
+    async fn detect_flavor(&self, tls: bool, deadline: Instant) -> Result<ServerFlavor, SqlError> {
         const WHAT: &str = "server detection";
-        let opts = OptsBuilder::from_opts(self.base.clone())
+        let opts = self
+            .with_tls(tls)
             .setup(setup_statements(None, self.settings.statement_timeout));
-        let bound = self.settings.connect_timeout;
-        let mut conn = match timeout(bound, Conn::new(opts)).await {
+        let mut conn = match tokio::time::timeout_at(deadline, Conn::new(opts)).await {
             Ok(conn) => conn.map_err(SqlError::db(WHAT))?,
             Err(_) => {
                 return Err(SqlError::CheckoutTimeout {
                     what: WHAT,
-                    after: bound,
+                    after: self.settings.connect_timeout,
                 })
             }
         };
@@ -229,6 +316,24 @@ impl Db {
         self.discard(conn);
         let version = version.ok_or_else(|| SqlError::decode(WHAT, "no @@version"))?;
         Ok(ServerFlavor::from_version(&version))
+    }
+
+    /// Drops `stale` (if it is still the session in use) so that the next
+    /// read opens a new one; its pool is closed in the background, bounded.
+    fn forget(&self, stale: &Arc<Session>) {
+        let mut current = lock(&self.session);
+        if !current.as_ref().is_some_and(|s| Arc::ptr_eq(s, stale)) {
+            return;
+        }
+        *current = None;
+        let pool = stale.pool.clone();
+        let bound = self.checkout_bound();
+        let url = self.settings.redacted_url();
+        tokio::spawn(async move {
+            if timeout(bound, pool.disconnect()).await.is_err() {
+                log::debug!("fleet-sql: the old pool of {url} did not close within {bound:?}");
+            }
+        });
     }
 
     /// Closes a connection, in the background, without ever letting it back
@@ -264,7 +369,20 @@ impl Db {
         let bound = self.checkout_bound();
         match timeout(bound, session.pool.get_conn()).await {
             Ok(Ok(conn)) => Ok((conn, session.flavor)),
-            Ok(Err(e)) => Err(SqlError::db(what)(e)),
+            Ok(Err(e)) => {
+                if session.tls
+                    && self.settings.tls == TlsMode::Preferred
+                    && tls::is_no_tls_on_server(&e)
+                {
+                    log::warn!(
+                        "fleet-sql: {} no longer offers TLS; tls = preferred: deciding again on \
+                         the next read",
+                        self.settings.redacted_url()
+                    );
+                    self.forget(&session);
+                }
+                Err(SqlError::db(what)(e))
+            }
             Err(_) => Err(SqlError::CheckoutTimeout { what, after: bound }),
         }
     }
@@ -333,7 +451,7 @@ impl Db {
 
     /// Disconnects the pool, waiting (bounded) for checked-out connections.
     pub(crate) async fn close(&self) {
-        let Some(session) = self.session.get() else {
+        let Some(session) = self.current() else {
             return;
         };
         let bound = self.checkout_bound();
@@ -343,6 +461,10 @@ impl Db {
             Err(_) => log::warn!("fleet-sql: the pool did not close within {bound:?}"),
         }
     }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// `Conn::disconnect` marks the connection disconnected before touching

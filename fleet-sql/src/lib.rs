@@ -24,6 +24,8 @@
 //!     pub connect_timeout: Duration,
 //!     pub statement_timeout: Duration,      // every query except drift
 //!     pub drift_statement_timeout: Duration,// the drift scan
+//!     pub tls: TlsMode,                     // disabled | preferred (default) | required | verify_identity
+//!     pub ca_file: Option<CaFile>,          // verify_identity only; read and checked by CaFile::read
 //! }                                         // Debug never prints the password
 //! impl DbSettings { pub fn redacted_url(&self) -> String }   // for logs
 //!
@@ -58,11 +60,13 @@ mod reader;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod tls;
 
 pub use db::ServerFlavor;
 pub use error::SqlError;
 pub use reader::{section, FleetRead, FleetReader, SectionTiming};
 pub use settings::{with_database, DbAddress, DbSettings};
+pub use tls::{check_tls, CaFile, CaFileError, TlsConflict, TlsMode};
 
 /// The jetmon tables fleetd reads (schema.sql of the spec), for tests and
 /// the demo. fleetd itself never creates or changes tables.

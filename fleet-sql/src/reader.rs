@@ -93,6 +93,12 @@ impl FleetReader {
         self.db.flavor()
     }
 
+    /// Whether the pool's TCP connections use TLS, once the first read has
+    /// connected (with `tls = preferred` this is what the server offered).
+    pub fn tls_in_use(&self) -> Option<bool> {
+        self.db.tls_in_use()
+    }
+
     /// Reads processes, hosts and both delivery tables concurrently on
     /// separate connections, with `now` from the database clock and the
     /// delivery cutoff = now - `thresholds.recent_window`.

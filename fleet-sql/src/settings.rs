@@ -1,6 +1,7 @@
 //! Connection settings, and the pieces of them that may appear in logs.
 
 use crate::error::SqlError;
+use crate::tls::{check_tls, CaFile, TlsMode};
 use std::fmt;
 use std::time::Duration;
 
@@ -26,6 +27,11 @@ pub struct DbSettings {
     pub statement_timeout: Duration,
     /// Server-side limit on the drift scan.
     pub drift_statement_timeout: Duration,
+    /// TLS to the server (see [`TlsMode`]); TCP connections only.
+    pub tls: TlsMode,
+    /// The CA that `TlsMode::VerifyIdentity` trusts instead of the built-in
+    /// roots; only allowed with that mode.
+    pub ca_file: Option<CaFile>,
 }
 
 impl DbSettings {
@@ -43,6 +49,8 @@ impl DbSettings {
             connect_timeout: Self::DEFAULT_CONNECT_TIMEOUT,
             statement_timeout: Self::DEFAULT_STATEMENT_TIMEOUT,
             drift_statement_timeout: Self::DEFAULT_DRIFT_STATEMENT_TIMEOUT,
+            tls: TlsMode::default(),
+            ca_file: None,
         }
     }
 
@@ -87,7 +95,8 @@ impl DbSettings {
                 return Err(SqlError::Settings(format!("{name} must be greater than 0")));
             }
         }
-        Ok(())
+        check_tls(&self.url, self.tls, self.ca_file.is_some())
+            .map_err(|conflict| SqlError::Settings(conflict.to_string()))
     }
 }
 
@@ -100,6 +109,8 @@ impl fmt::Debug for DbSettings {
             .field("connect_timeout", &self.connect_timeout)
             .field("statement_timeout", &self.statement_timeout)
             .field("drift_statement_timeout", &self.drift_statement_timeout)
+            .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }

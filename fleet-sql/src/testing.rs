@@ -18,6 +18,9 @@ use mysql_async::{Conn, Opts, OptsBuilder, Params, Pool, PoolConstraints, PoolOp
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod private_server;
+pub use private_server::{PrivateServer, TestCertificates};
+
 /// The environment variable naming the test server (an admin URL; its
 /// database part is ignored).
 pub const TEST_DATABASE_URL_ENV: &str = "FLEETD_TEST_DATABASE_URL";

@@ -8,6 +8,7 @@
 
 use config::{Config, Environment, File, FileFormat};
 use fleet_core::Thresholds;
+use fleet_sql::{CaFile, TlsMode};
 use log::LevelFilter;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -120,6 +121,9 @@ pub struct DatabaseSettings {
     pub connect_timeout: Duration,
     pub statement_timeout: Duration,
     pub drift_statement_timeout: Duration,
+    pub tls: TlsMode,
+    /// Read and checked at load time, like the password file.
+    pub ca_file: Option<CaFile>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -241,6 +245,7 @@ impl Settings {
         let password_file =
             (!db.password_file.trim().is_empty()).then(|| PathBuf::from(&db.password_file));
         let password = password_file.as_deref().map(read_password).transpose()?;
+        let (tls, ca_file) = database_tls(&db.url, &db.tls, &db.ca_file)?;
         let database = DatabaseSettings {
             url: db.url,
             password_file,
@@ -258,6 +263,8 @@ impl Settings {
                 "database.drift_statement_timeout_ms",
                 db.drift_statement_timeout_ms,
             )?),
+            tls,
+            ca_file,
         };
 
         // Buckets are SMALLINT UNSIGNED in jetmon, so 65536 is the most there can be.
@@ -330,6 +337,8 @@ impl DatabaseSettings {
             connect_timeout: self.connect_timeout,
             statement_timeout: self.statement_timeout,
             drift_statement_timeout: self.drift_statement_timeout,
+            tls: self.tls,
+            ca_file: self.ca_file.clone(),
         }
     }
 
@@ -349,6 +358,8 @@ impl fmt::Debug for DatabaseSettings {
             .field("connect_timeout", &self.connect_timeout)
             .field("statement_timeout", &self.statement_timeout)
             .field("drift_statement_timeout", &self.drift_statement_timeout)
+            .field("tls", &self.tls)
+            .field("ca_file", &self.ca_file)
             .finish()
     }
 }
@@ -518,6 +529,40 @@ fn pool_max(value: u64) -> Result<usize, SettingsError> {
     })
 }
 
+/// `database.tls` and `database.ca_file`, checked against each other and the
+/// URL before the CA file is read (and checked) at load time.
+fn database_tls(
+    url: &str,
+    tls: &str,
+    ca_file: &str,
+) -> Result<(TlsMode, Option<CaFile>), SettingsError> {
+    let mode = tls
+        .parse::<TlsMode>()
+        .map_err(|reason| SettingsError::Invalid {
+            key: "database.tls",
+            reason,
+        })?;
+    let ca_file = ca_file.trim();
+    fleet_sql::check_tls(url, mode, !ca_file.is_empty()).map_err(|conflict| {
+        SettingsError::Invalid {
+            key: match conflict.field {
+                "url" => "database.url",
+                "ca_file" => "database.ca_file",
+                _ => "database.tls",
+            },
+            reason: conflict.reason,
+        }
+    })?;
+    let ca_file = (!ca_file.is_empty())
+        .then(|| CaFile::read(Path::new(ca_file)))
+        .transpose()
+        .map_err(|e| SettingsError::Invalid {
+            key: "database.ca_file",
+            reason: e.to_string(),
+        })?;
+    Ok((mode, ca_file))
+}
+
 fn validate_base_path(value: &str) -> Result<String, SettingsError> {
     let invalid = |reason: &str| SettingsError::Invalid {
         key: "server.base_path",
@@ -595,6 +640,8 @@ struct RawDatabase {
     connect_timeout_ms: u64,
     statement_timeout_ms: u64,
     drift_statement_timeout_ms: u64,
+    tls: String,
+    ca_file: String,
 }
 
 impl Default for RawDatabase {
@@ -606,6 +653,8 @@ impl Default for RawDatabase {
             connect_timeout_ms: 5000,
             statement_timeout_ms: 3000,
             drift_statement_timeout_ms: 60_000,
+            tls: TlsMode::default().to_string(),
+            ca_file: String::new(),
         }
     }
 }

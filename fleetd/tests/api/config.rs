@@ -185,3 +185,86 @@ fn a_missing_password_file_names_the_key_and_the_path() {
     assert!(err.contains("database.password_file"), "{err}");
     assert!(err.contains("/nonexistent/fleetd-pw"), "{err}");
 }
+
+#[test]
+fn tls_defaults_to_preferred_and_is_set_by_key_or_environment() {
+    let defaults = Settings::default();
+    assert_eq!(defaults.database.tls, fleet_sql::TlsMode::Preferred);
+    assert!(defaults.database.ca_file.is_none());
+    let settings = load(
+        "[database]\ntls = \"disabled\"\n",
+        &[("FLEETD_DATABASE__TLS", "required")],
+    )
+    .expect("valid");
+    assert_eq!(settings.database.tls, fleet_sql::TlsMode::Required);
+    assert_eq!(
+        settings.database.db_settings().tls,
+        fleet_sql::TlsMode::Required
+    );
+}
+
+#[test]
+fn a_ca_file_is_read_at_load_and_reaches_the_reader() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let certs = fleet_sql::testing::TestCertificates::generate(dir.path()).expect("certificates");
+    let text = format!(
+        "[database]\ntls = \"verify_identity\"\nca_file = {:?}\n",
+        certs.ca.display().to_string()
+    );
+    let settings = load(&text, &[]).expect("valid");
+    let ca = settings.database.ca_file.as_ref().expect("CA read");
+    assert_eq!(ca.path(), certs.ca.as_path());
+    assert_eq!(settings.database.db_settings().ca_file.as_ref(), Some(ca));
+}
+
+#[test]
+fn tls_mistakes_are_errors_naming_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let garbage = dir.path().join("garbage.pem");
+    std::fs::write(&garbage, "not a certificate\n").expect("write");
+    let cases = [
+        ("[database]\ntls = \"yes\"\n".to_string(), "database.tls"),
+        ("[database]\ntls = true\n".to_string(), "database.tls"),
+        // A CA file only means something when the certificate is checked.
+        (
+            "[database]\ntls = \"disabled\"\nca_file = \"/etc/ssl/ca.pem\"\n".to_string(),
+            "database.ca_file",
+        ),
+        (
+            "[database]\ntls = \"required\"\nca_file = \"/etc/ssl/ca.pem\"\n".to_string(),
+            "database.ca_file",
+        ),
+        (
+            "[database]\ntls = \"verify_identity\"\nca_file = \"/nonexistent/ca.pem\"\n"
+                .to_string(),
+            "/nonexistent/ca.pem",
+        ),
+        (
+            format!(
+                "[database]\ntls = \"verify_identity\"\nca_file = {:?}\n",
+                garbage.display().to_string()
+            ),
+            "database.ca_file",
+        ),
+        // TLS is decided by `database.tls` alone.
+        (
+            "[database]\nurl = \"mysql://u@h/db?require_ssl=true\"\n".to_string(),
+            "database.url",
+        ),
+        (
+            "[database]\nurl = \"mysql://u@localhost/db?socket=/run/mysqld/mysqld.sock\"\n\
+             tls = \"required\"\n"
+                .to_string(),
+            "database.tls",
+        ),
+    ];
+    for (text, needle) in cases {
+        let err = error_of(&text, &[]);
+        assert!(err.contains(needle), "{text:?}: {err}");
+    }
+    let err = error_of(
+        "[database]\ntls = \"verify_identity\"\nca_file = \"/nonexistent/ca.pem\"\n",
+        &[],
+    );
+    assert!(err.contains("database.ca_file"), "{err}");
+}

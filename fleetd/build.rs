@@ -1,15 +1,27 @@
-//! Embeds the static assets that exist under `static/` into the binary.
+//! fleetd's build script does two things:
 //!
-//! The page owns `static/`; which files exist there changes while it is
-//! written (the script is optional), so instead of `include_bytes!` calls
-//! that break the build when a file is missing, this generates the table of
-//! the files present from a fixed allow-list. Only listed names can ever be
-//! served: nothing under `static/` is exposed by accident.
+//! 1. Embeds the static assets that exist under `static/` into the binary.
+//!    The page owns `static/`; which files exist there changes while it is
+//!    written (the script is optional), so instead of `include_bytes!` calls
+//!    that break the build when a file is missing, this generates the table
+//!    of the files present from a fixed allow-list. Only listed names can
+//!    ever be served: nothing under `static/` is exposed by accident.
+//! 2. Writes the man pages (`fleetd(1)` and one per subcommand, gzipped)
+//!    and the bash and zsh completions from the command line's definition,
+//!    `src/cli/definition.rs`, so that what the package ships can never
+//!    drift from `--help`. See [`PACKAGE_DIR`] for where they go.
 
 use std::env;
 use std::fmt::Write as _;
 use std::fs;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
+
+// The definition alone: it names only clap and std (the rest of `cli`, which
+// knows the crate, stays out). Items only the daemon uses are dead here.
+#[allow(dead_code)]
+#[path = "src/cli/definition.rs"]
+mod cli_definition;
 
 /// (file name, Content-Type) of every asset fleetd may serve.
 const ALLOWED: &[(&str, &str)] = &[
@@ -18,9 +30,35 @@ const ALLOWED: &[(&str, &str)] = &[
     ("favicon.svg", "image/svg+xml"),
 ];
 
+/// The generated package files land in `target/<profile>/fleetd-package/`
+/// (`man/*.1.gz`, `completions/fleetd.bash`, `completions/_fleetd`): `cargo
+/// deb` reads assets under its `target/release/` prefix from the profile
+/// directory of the build it ran, and cannot see `OUT_DIR` (its name has a
+/// hash). Cargo asks build scripts to write only to `OUT_DIR`; this writes
+/// next to the binaries it builds, nothing in the source tree. If the
+/// directory is deleted by hand, `touch fleetd/build.rs` makes it again.
+const PACKAGE_DIR: &str = "fleetd-package";
+
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let static_dir = manifest_dir.join("static");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    embed_static_assets(&manifest_dir.join("static"), &out_dir);
+
+    println!("cargo:rerun-if-changed=src/cli/definition.rs");
+    match profile_dir(&out_dir) {
+        Some(profile_dir) => {
+            let dir = profile_dir.join(PACKAGE_DIR);
+            write_man_pages(&dir.join("man"));
+            write_completions(&dir.join("completions"));
+        }
+        None => println!(
+            "cargo:warning=no man pages or completions: OUT_DIR {} is not <profile>/build/<pkg>/out",
+            out_dir.display()
+        ),
+    }
+}
+
+fn embed_static_assets(static_dir: &Path, out_dir: &Path) {
     // A directory is watched recursively: adding, removing or editing an
     // asset re-runs this script.
     println!("cargo:rerun-if-changed={}", static_dir.display());
@@ -41,9 +79,97 @@ fn main() {
         }
     }
     table.push_str("];\n");
+    fs::write(out_dir.join("static_assets.rs"), table).expect("write static_assets.rs");
+}
 
-    let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo")).join("static_assets.rs");
-    fs::write(&out, table).expect("write static_assets.rs");
+/// `<profile dir>` of `OUT_DIR` = `<profile dir>/build/fleetd-<hash>/out`.
+fn profile_dir(out_dir: &Path) -> Option<PathBuf> {
+    let build = out_dir.parent()?.parent()?;
+    if build.file_name()? != "build" {
+        return None;
+    }
+    build.parent().map(Path::to_path_buf)
+}
+
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let mut command = cli_definition::Cli::command().disable_help_subcommand(true);
+    command.build();
+    command
+}
+
+/// `fleetd.1.gz` and `fleetd-<subcommand>.1.gz`, as clap_mangen renders
+/// them, with a FILES and a SEE ALSO section added.
+fn write_man_pages(dir: &Path) {
+    let command = command();
+    // The footer of every page, subcommands' included: "fleetd 0.1.0".
+    let source = format!("fleetd {}", command.get_version().unwrap_or_default());
+    let mut pages = vec![(command.clone(), MAIN_PAGE_EXTRA)];
+    for sub in command.get_subcommands() {
+        pages.push((sub.clone(), SUBCOMMAND_PAGE_EXTRA));
+    }
+    for (page, extra) in pages {
+        let man = clap_mangen::Man::new(page)
+            .manual("fleetd manual")
+            .source(source.as_str());
+        let mut roff = Vec::new();
+        man.render(&mut roff).expect("render a man page");
+        roff.extend_from_slice(extra.as_bytes());
+        write_file(
+            &dir.join(format!("{}.gz", man.get_filename())),
+            &gzip(&roff),
+        );
+    }
+}
+
+/// Appended to fleetd(1). Plain roff; paths the package installs.
+const MAIN_PAGE_EXTRA: &str = r#".SH FILES
+.TP
+\fI/etc/fleetd/fleetd.toml\fR
+The configuration (every key: /usr/share/doc/fleetd/configuration.md).
+.TP
+\fI/etc/fleetd/db-password\fR
+The database password, root-only (mode 0600); the systemd unit hands it to fleetd as a credential.
+.TP
+\fI/lib/systemd/system/fleetd.service\fR
+The hardened systemd unit; local changes go in a drop-in (\fBsystemctl edit fleetd\fR).
+.SH SEE ALSO
+\fBfleetd-serve\fR(1), \fBfleetd-check\fR(1), \fBfleetd-demo\fR(1),
+\fI/usr/share/doc/fleetd/operations.md\fR (install, run, read the page),
+\fI/usr/share/doc/fleetd/api.md\fR (HTTP endpoints and exit statuses).
+"#;
+
+const SUBCOMMAND_PAGE_EXTRA: &str = r#".SH SEE ALSO
+\fBfleetd\fR(1), \fI/usr/share/doc/fleetd/operations.md\fR
+"#;
+
+fn write_completions(dir: &Path) {
+    use clap_complete::Shell;
+    for shell in [Shell::Bash, Shell::Zsh] {
+        let mut command = command();
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut command, "fleetd", &mut script);
+        let name = clap_complete::Generator::file_name(&shell, "fleetd");
+        write_file(&dir.join(name), &script);
+    }
+}
+
+/// Compressed as Debian policy wants man pages: best compression, no
+/// time stamp in the header (flate2 writes mtime 0), so builds are identical.
+fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    encoder.write_all(data).expect("gzip into memory");
+    encoder.finish().expect("gzip into memory")
+}
+
+/// Written to a temporary name and renamed: two builds of one profile at once
+/// (`cargo build` and `cargo clippy`) never see half a file.
+fn write_file(path: &Path, contents: &[u8]) {
+    let dir = path.parent().expect("a file in a directory");
+    fs::create_dir_all(dir).unwrap_or_else(|e| panic!("create {}: {e}", dir.display()));
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    fs::write(&tmp, contents).unwrap_or_else(|e| panic!("write {}: {e}", tmp.display()));
+    fs::rename(&tmp, path).unwrap_or_else(|e| panic!("rename to {}: {e}", path.display()));
 }
 
 fn is_file(path: &Path) -> bool {

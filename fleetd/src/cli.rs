@@ -1,53 +1,42 @@
 //! The command line. `serve` is the default subcommand, so `fleetd` and
 //! `fleetd --config PATH` both serve.
 //!
-//! To add a subcommand: add a variant to [`Command`] with its own `Args`
-//! struct, a module with its `run`, and a match arm in [`run`].
+//! The arguments themselves are in `cli/definition.rs` (the build script
+//! makes the man pages and shell completions from it). To add a subcommand:
+//! add a variant to [`Command`] there with its own `Args` struct, a module
+//! with its `run`, and a match arm in [`run`].
+
+mod definition;
 
 use crate::settings::ConfigSource;
-use clap::{Args, Parser, Subcommand};
-use std::net::SocketAddr;
+use clap::Parser;
+pub use definition::{CheckArgs, Cli, Command, DemoArgs, ServeArgs};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-#[derive(Debug, Parser)]
-#[command(
-    name = "fleetd",
-    version,
-    about = "Read-only fleet dashboard daemon for jetmon v2",
-    propagate_version = true,
-    args_conflicts_with_subcommands = true
-)]
-pub struct Cli {
-    #[command(subcommand)]
-    pub command: Option<Command>,
-    /// Used when no subcommand is given (`fleetd --config PATH` = `fleetd serve --config PATH`).
-    #[command(flatten)]
-    pub serve: ServeArgs,
-}
+// The definition cannot name fleet-sql (the build script compiles it
+// alone); this keeps its copy of the demo server's default equal.
+const _: () = assert!(
+    same_str(
+        definition::DEFAULT_DEMO_SERVER_URL,
+        fleet_sql::demo::DEFAULT_SERVER_URL
+    ),
+    "cli/definition.rs: DEFAULT_DEMO_SERVER_URL differs from fleet_sql::demo::DEFAULT_SERVER_URL"
+);
 
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Serve the fleet page, the JSON feed and the health endpoints (the default).
-    Serve(ServeArgs),
-    /// Build one snapshot straight from the database and exit with its
-    /// status: 0 green, 1 amber, 2 red, 3 unknown (database unreadable, bad
-    /// configuration).
-    Check(CheckArgs),
-    /// Create a scratch database on a local MySQL/MariaDB, fill it with a
-    /// live-looking fleet and serve fleetd on it (dropped again on exit).
-    Demo(DemoArgs),
-}
-
-#[derive(Debug, Clone, Default, Args)]
-pub struct CheckArgs {
-    /// Configuration file [default: /etc/fleetd/fleetd.toml, used only if it exists]
-    #[arg(long, short = 'c', value_name = "PATH")]
-    pub config: Option<PathBuf>,
-    /// Print the complete snapshot as JSON (the body of /api/fleet) instead
-    /// of the summary.
-    #[arg(long)]
-    pub json: bool,
+const fn same_str(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
 }
 
 impl CheckArgs {
@@ -55,27 +44,6 @@ impl CheckArgs {
     pub fn config_source(&self) -> ConfigSource {
         config_source(self.config.as_ref())
     }
-}
-
-#[derive(Debug, Clone, Args)]
-pub struct DemoArgs {
-    /// The MySQL/MariaDB server to create the demo database on (an account
-    /// that may create and drop databases; the database part is ignored).
-    #[arg(long, value_name = "URL", default_value = fleet_sql::demo::DEFAULT_SERVER_URL)]
-    pub database_url: String,
-    /// Address the demo fleetd listens on (port 0 picks a free port).
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
-    pub listen: SocketAddr,
-    /// Keep the demo database on exit instead of dropping it.
-    #[arg(long)]
-    pub keep: bool,
-}
-
-#[derive(Debug, Clone, Default, Args)]
-pub struct ServeArgs {
-    /// Configuration file [default: /etc/fleetd/fleetd.toml, used only if it exists]
-    #[arg(long, short = 'c', value_name = "PATH")]
-    pub config: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -89,13 +57,6 @@ fn config_source(path: Option<&PathBuf>) -> ConfigSource {
     match path {
         Some(path) => ConfigSource::explicit(path.clone()),
         None => ConfigSource::default_path(),
-    }
-}
-
-impl Cli {
-    /// The subcommand to run, `serve` when none was given.
-    pub fn into_command(self) -> Command {
-        self.command.unwrap_or(Command::Serve(self.serve))
     }
 }
 

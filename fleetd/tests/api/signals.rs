@@ -149,6 +149,74 @@ async fn sighup_applies_a_good_file_and_keeps_the_running_config_when_the_file_i
     );
 }
 
+/// A counter's value on `/metrics` (a sample line `name value`).
+async fn counter(fleetd: &ChildFleetd, name: &str) -> f64 {
+    let text = client()
+        .get(format!("{}/metrics", fleetd.address))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("metrics text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{text}"))
+}
+
+/// Issue 15 item 2: a reload that failed on an extreme value (it used to
+/// panic the reload task) must not stop the next reload.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reload_after_a_failed_reload_is_applied_and_both_are_counted() {
+    let db = seeded_db().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("fleetd.toml");
+    std::fs::write(&config, config_text(db.url(), 1000, "info")).expect("write config");
+    let mut fleetd = ChildFleetd::start(&config, None);
+    assert_eq!(
+        fleetd.fleet_json().await["bucket_coverage"]["bucket_total"],
+        1000
+    );
+
+    std::fs::write(
+        &config,
+        config_text(db.url(), 1000, "info").replace(
+            "[cache]\n",
+            "[cache]\ndrift_interval_sec = 9223372036854775807\n",
+        ),
+    )
+    .expect("write the extreme value");
+    fleetd.signal("HUP");
+    let line = fleetd.wait_for_log("configuration reload failed");
+    assert!(line.contains("cache.drift_interval_sec"), "{line}");
+    assert_eq!(counter(&fleetd, "fleetd_config_reloads_total").await, 1.0);
+    assert_eq!(
+        counter(&fleetd, "fleetd_config_reload_failures_total").await,
+        1.0
+    );
+
+    std::fs::write(&config, config_text(db.url(), 500, "info")).expect("write a good file");
+    fleetd.signal("HUP");
+    fleetd.wait_for_log("configuration reloaded");
+    assert_eq!(
+        fleetd.fleet_json().await["bucket_coverage"]["bucket_total"],
+        500
+    );
+    assert_eq!(counter(&fleetd, "fleetd_config_reloads_total").await, 2.0);
+    assert_eq!(
+        counter(&fleetd, "fleetd_config_reload_failures_total").await,
+        1.0
+    );
+
+    fleetd.signal("TERM");
+    assert_eq!(
+        fleetd.wait_for_exit(Duration::from_secs(20)).code(),
+        Some(0)
+    );
+    let log = fleetd.full_log();
+    assert!(!log.contains("panicked"), "{log}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_drains_and_exits_zero() {
     let db = seeded_db().await;

@@ -98,7 +98,7 @@ fn every_broken_configuration_stops_startup_with_status_2_and_a_message_naming_t
             "TOML: integer beyond i64",
             format!("{base}[cache]\nttl_ms = 18446744073709551616\n"),
             vec![],
-            "case-3.toml",
+            "cache.ttl_ms",
         ),
         (
             "wrong type: string for a number",
@@ -239,6 +239,56 @@ fn every_broken_configuration_stops_startup_with_status_2_and_a_message_naming_t
             vec![("FLEETD_FLEET__HEARTBEAT_GRACE_SEC", "0")],
             "fleet.heartbeat_grace_sec",
         ),
+        // Issue 15: extreme values name the key (they used to panic, abort
+        // on a huge allocation, or say "too large to fit in target type").
+        (
+            "extreme: drift interval i64::MAX seconds",
+            format!("{base}[cache]\ndrift_interval_sec = 9223372036854775807\n"),
+            vec![],
+            "cache.drift_interval_sec",
+        ),
+        (
+            "extreme: pool_max 2^32",
+            format!("{base}[database]\npool_max = 4294967296\n"),
+            vec![],
+            "database.pool_max",
+        ),
+        (
+            "extreme: ttl u64::MAX",
+            format!("{base}[cache]\nttl_ms = 18446744073709551615\n"),
+            vec![],
+            "cache.ttl_ms",
+        ),
+        (
+            "extreme: heartbeat grace u64::MAX",
+            format!("{base}[fleet]\nheartbeat_grace_sec = 18446744073709551615\n"),
+            vec![],
+            "fleet.heartbeat_grace_sec",
+        ),
+        (
+            "extreme: statement limit u64::MAX",
+            format!("{base}[database]\nstatement_timeout_ms = 18446744073709551615\n"),
+            vec![],
+            "database.statement_timeout_ms",
+        ),
+        (
+            "extreme: drift statement limit u64::MAX",
+            format!("{base}[database]\ndrift_statement_timeout_ms = 18446744073709551615\n"),
+            vec![],
+            "database.drift_statement_timeout_ms",
+        ),
+        (
+            "wrong type: a quoted number",
+            format!("{base}[fleet]\nbucket_total = \"1000\"\n"),
+            vec![],
+            "fleet.bucket_total",
+        ),
+        (
+            "environment: extreme",
+            base.to_owned(),
+            vec![("FLEETD_CACHE__TTL_MS", "18446744073709551615")],
+            "cache.ttl_ms",
+        ),
         (
             "environment: unknown key",
             base.to_owned(),
@@ -279,7 +329,7 @@ fn every_broken_configuration_stops_startup_with_status_2_and_a_message_naming_t
         (
             "config path is a directory",
             dir.path().to_owned(),
-            dir.path().display().to_string(),
+            format!("{} is a directory", dir.path().display()),
         ),
         (
             "config file missing",
@@ -310,9 +360,13 @@ fn every_broken_configuration_stops_startup_with_status_2_and_a_message_naming_t
 
     record(
         "broken_configuration",
-        "the fleetd binary with 31 broken configurations: TOML syntax, duplicate keys, wrong types, out-of-range \
-         values, invalid values, unknown keys/sections, missing or unreadable password file, bad environment \
-         variables, invalid UTF-8, a directory or missing file as --config",
+        &format!(
+            "the fleetd binary with {} broken configurations: TOML syntax, duplicate keys, wrong types (a \
+             quoted number too), out-of-range and extreme values (i64::MAX, 2^32, u64::MAX), invalid values, \
+             unknown keys/sections, missing or unreadable password file, bad environment variables, invalid \
+             UTF-8, a directory or missing file as --config",
+            cases.len() + 3
+        ),
         "exit status 2 and `fleetd: configuration error: …` naming the key (TOML syntax errors: the file, line and column); no panic",
         &[("cases", (cases.len() + 3).to_string()), ("slowest exit", ms(slowest))],
     );

@@ -268,6 +268,11 @@ impl Metrics {
             "Configuration reloads that failed (the running configuration was kept)",
             counter(|s| s.reloads_failed),
         );
+        r.register(
+            "fleetd_task_panics",
+            "Panics a background task survived (logged; the task went on with its next cycle)",
+            stats.task_panics().clone(),
+        );
         // Collectors are encoded after the registered metrics: the fleet
         // series follow fleetd's own figures.
         r.register_collector(Box::new(FleetCollector {

@@ -20,7 +20,7 @@ mod drift;
 mod prepared;
 mod service;
 
-pub use drift::DriftSlot;
+pub use drift::{DriftSlot, DRIFT_TASK};
 pub use prepared::PreparedSnapshot;
 pub use service::{PageSnapshot, SnapshotService, FAILED_BUILD_BACKOFF, SLOW_REASON, STALE_REASON};
 

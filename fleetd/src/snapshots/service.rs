@@ -317,6 +317,11 @@ impl SnapshotService {
         &self.inner.runtime
     }
 
+    /// The runtime builds and background tasks run on.
+    pub fn runtime_handle(&self) -> &Handle {
+        &self.inner.runtime
+    }
+
     /// Disconnects the database pool (graceful shutdown). Stop the drift
     /// refresher first: the pool waits for connections in use.
     pub async fn close(&self) {

@@ -19,3 +19,4 @@ mod hostile_rows;
 mod leaks;
 mod soak;
 mod support;
+mod tasks;

@@ -147,6 +147,9 @@ pub struct CacheSettings {
     /// without it (the page with the last good snapshot, the API with 503),
     /// while the build goes on.
     pub build_wait: Duration,
+    /// How long `/readyz` stays ready after the newest good snapshot's TTL
+    /// ran out without a newer one (docs/api.md "Readiness").
+    pub ready_grace: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -300,6 +303,7 @@ impl Settings {
             ttl: millis("cache.ttl_ms", raw.cache.ttl_ms)?,
             drift_interval: secs("cache.drift_interval_sec", raw.cache.drift_interval_sec)?,
             build_wait: millis("cache.build_wait_ms", raw.cache.build_wait_ms)?,
+            ready_grace: secs("cache.ready_grace_sec", raw.cache.ready_grace_sec)?,
         };
 
         let log = LogSettings {
@@ -441,7 +445,7 @@ pub struct NumericKey {
 /// Every numeric key. The maximums are far above any useful value and keep
 /// every sum fleetd makes of configured durations (statement limit plus
 /// margin, drift deadline, readiness age) far below `Duration::MAX`.
-pub const NUMERIC_KEYS: [NumericKey; 10] = [
+pub const NUMERIC_KEYS: [NumericKey; 11] = [
     NumericKey {
         key: "database.pool_max",
         min: 2,
@@ -518,6 +522,13 @@ pub const NUMERIC_KEYS: [NumericKey; 10] = [
         max: 600_000,
         unit: "ms",
         why: "at most 10 minutes",
+    },
+    NumericKey {
+        key: "cache.ready_grace_sec",
+        min: 1,
+        max: 86_400,
+        unit: "s",
+        why: "at most 1 day",
     },
 ];
 
@@ -837,6 +848,7 @@ struct RawCache {
     ttl_ms: u64,
     drift_interval_sec: u64,
     build_wait_ms: u64,
+    ready_grace_sec: u64,
 }
 
 impl Default for RawCache {
@@ -845,6 +857,7 @@ impl Default for RawCache {
             ttl_ms: 5000,
             drift_interval_sec: 60,
             build_wait_ms: 5000,
+            ready_grace_sec: 30,
         }
     }
 }

@@ -47,6 +47,8 @@ pub fn spawn(runtime: &Handle, stats: Arc<Stats>, mut task: impl Periodic) -> Jo
     let name = task.name();
     // The series exists (at 0) from the start, so an alert can use it.
     stats.task_started(name);
+    #[cfg(feature = "fault-injection")]
+    injection::arm_from_environment(name);
     runtime.spawn(async move {
         loop {
             match AssertUnwindSafe(task.next()).catch_unwind().await {
@@ -91,11 +93,17 @@ pub fn panic_message(panic: &(dyn Any + Send)) -> &str {
 
 /// Test-only: make the named task panic at the start of its next cycle's
 /// work (after its wait). Exists only with the `fault-injection` feature,
-/// which only fleetd's own tests enable.
+/// which only fleetd's own tests enable. A child `fleetd` built for the
+/// tests is armed the same way by the environment variable
+/// [`PANIC_TASK_VARIABLE`] naming the task.
 #[cfg(feature = "fault-injection")]
 pub fn inject_panic(task: &'static str) {
     injection::arm(task);
 }
+
+/// See [`inject_panic`].
+#[cfg(feature = "fault-injection")]
+pub const PANIC_TASK_VARIABLE: &str = "FLEETD_TEST_PANIC_TASK";
 
 #[cfg(feature = "fault-injection")]
 mod injection {
@@ -103,6 +111,12 @@ mod injection {
     use std::sync::{Mutex, PoisonError};
 
     static ARMED: Mutex<Option<HashSet<&'static str>>> = Mutex::new(None);
+
+    pub(super) fn arm_from_environment(task: &'static str) {
+        if std::env::var(super::PANIC_TASK_VARIABLE).is_ok_and(|named| named == task) {
+            arm(task);
+        }
+    }
 
     pub(super) fn arm(task: &'static str) {
         ARMED

@@ -10,6 +10,8 @@
 //! - [`routes`]: thin handlers that ask the service for a snapshot and draw
 //!   it with [`page`] (the server-rendered HTML, maud) or [`metrics`] (the
 //!   one Prometheus registry); [`middleware`]: method filter and headers.
+//! - [`tasks`]: background tasks (reload, drift refresher) that survive
+//!   their own panics.
 //! - [`cli`], [`serve`], [`check`], [`demo`]: the command line.
 
 pub mod check;
@@ -27,6 +29,7 @@ pub mod settings;
 pub mod snapshots;
 pub mod startup;
 pub mod stats;
+pub mod tasks;
 
 pub use reload::ReloadHandle;
 pub use settings::Settings;

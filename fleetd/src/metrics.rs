@@ -233,7 +233,7 @@ impl Metrics {
         );
         r.register(
             "fleetd_snapshot_available",
-            "1 when this scrape got a current snapshot (the fleet series are present), 0 when the database could not be read",
+            "1 when the newest finished snapshot build succeeded (the fleet series of that snapshot follow), 0 when it failed or none has finished yet",
             gauge(|s| Some(i64::from(s.current.is_some()))),
         );
         r.register_with_unit(
@@ -267,6 +267,11 @@ impl Metrics {
             "fleetd_config_reload_failures",
             "Configuration reloads that failed (the running configuration was kept)",
             counter(|s| s.reloads_failed),
+        );
+        r.register(
+            "fleetd_task_panics",
+            "Panics a background task survived (logged; the task went on with its next cycle)",
+            stats.task_panics().clone(),
         );
         // Collectors are encoded after the registered metrics: the fleet
         // series follow fleetd's own figures.

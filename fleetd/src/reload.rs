@@ -108,6 +108,9 @@ impl ReloadHandle {
         if new.cache.build_wait != current.cache.build_wait {
             applied.push("cache.build_wait_ms");
         }
+        if new.cache.ready_grace != current.cache.ready_grace {
+            applied.push("cache.ready_grace_sec");
+        }
         if new.log.level != current.log.level {
             applied.push("log.level");
         }

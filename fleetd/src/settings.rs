@@ -56,6 +56,14 @@ impl ConfigSource {
 pub enum SettingsError {
     #[error("configuration file {path} does not exist")]
     FileNotFound { path: PathBuf },
+    #[error("configuration file {path} is a directory, not a file")]
+    IsDirectory { path: PathBuf },
+    #[error("cannot read configuration file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// Parse errors, unknown keys and wrongly typed values, as reported by
     /// the `config` crate (its messages name the key and the source).
     #[error("{0}")]
@@ -143,6 +151,9 @@ pub struct CacheSettings {
     /// without it (the page with the last good snapshot, the API with 503),
     /// while the build goes on.
     pub build_wait: Duration,
+    /// How long `/readyz` stays ready after the newest good snapshot's TTL
+    /// ran out without a newer one (docs/api.md "Readiness").
+    pub ready_grace: Duration,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,11 +180,21 @@ impl Settings {
         source: &ConfigSource,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Settings, SettingsError> {
-        if source.required && !source.path.exists() {
-            return Err(SettingsError::FileNotFound {
-                path: source.path.clone(),
-            });
+        if let Some(text) = read_config_file(source)? {
+            integers_fit(&text)?;
         }
+        let env = config_env(env)?;
+        // `section.key` → the variable's text, checked as written.
+        let from_env: HashMap<String, String> = env
+            .iter()
+            .filter_map(|(name, value)| {
+                let key = name.strip_prefix(ENV_PREFIX)?;
+                Some((
+                    key.replacen(ENV_SEPARATOR, ".", 1).to_lowercase(),
+                    value.clone(),
+                ))
+            })
+            .collect();
         let raw: RawSettings = Config::builder()
             .add_source(
                 File::from(source.path.as_path())
@@ -185,11 +206,11 @@ impl Settings {
                     .prefix_separator("_")
                     .separator(ENV_SEPARATOR)
                     .try_parsing(true)
-                    .source(Some(config_env(env)?)),
+                    .source(Some(env)),
             )
             .build()
             .map_err(load_error)
-            .and_then(only_whole_numbers)?
+            .and_then(|config| numbers_in_range(config, &from_env))?
             .try_deserialize()
             .map_err(load_error)?;
         Settings::from_raw(raw, Some(source.clone()))
@@ -197,11 +218,12 @@ impl Settings {
 
     /// Parses a TOML text (no environment); for tests and tools.
     pub fn from_toml_str(text: &str) -> Result<Settings, SettingsError> {
+        integers_fit(text)?;
         let raw: RawSettings = Config::builder()
             .add_source(File::from_str(text, FileFormat::Toml))
             .build()
             .map_err(load_error)
-            .and_then(only_whole_numbers)?
+            .and_then(|config| numbers_in_range(config, &HashMap::new()))?
             .try_deserialize()
             .map_err(load_error)?;
         Settings::from_raw(raw, None)
@@ -210,14 +232,20 @@ impl Settings {
     /// The rollup thresholds of `[fleet]`, plus how old a drift result may
     /// get before it reads "overdue" (amber): two missed scans, each
     /// allowed its whole statement limit, and a minute of slack.
+    ///
+    /// Saturating: the loaded ranges keep this far from `Duration::MAX`, but
+    /// `Settings` is also built in code, and a threshold must never panic.
     pub fn thresholds(&self) -> Thresholds {
         Thresholds {
             bucket_total: self.fleet.bucket_total,
             heartbeat_grace: self.fleet.heartbeat_grace,
             recent_window: self.fleet.recent_window,
             drift_max_age: Some(
-                2 * (self.cache.drift_interval + self.database.drift_statement_timeout)
-                    + Duration::from_secs(60),
+                self.cache
+                    .drift_interval
+                    .saturating_add(self.database.drift_statement_timeout)
+                    .saturating_mul(2)
+                    .saturating_add(Duration::from_secs(60)),
             ),
         }
     }
@@ -250,55 +278,39 @@ impl Settings {
             url: db.url,
             password_file,
             password,
-            pool_max: pool_max(db.pool_max)?,
-            connect_timeout: Duration::from_millis(positive(
-                "database.connect_timeout_ms",
-                db.connect_timeout_ms,
-            )?),
-            statement_timeout: Duration::from_millis(positive(
-                "database.statement_timeout_ms",
-                db.statement_timeout_ms,
-            )?),
-            drift_statement_timeout: Duration::from_millis(positive(
+            // At most 64 (see NUMERIC_KEYS), so it fits any usize.
+            pool_max: usize::try_from(bounded("database.pool_max", db.pool_max)?).map_err(
+                |_| SettingsError::Invalid {
+                    key: "database.pool_max",
+                    reason: format!("{} does not fit this platform", db.pool_max),
+                },
+            )?,
+            connect_timeout: millis("database.connect_timeout_ms", db.connect_timeout_ms)?,
+            statement_timeout: millis("database.statement_timeout_ms", db.statement_timeout_ms)?,
+            drift_statement_timeout: millis(
                 "database.drift_statement_timeout_ms",
                 db.drift_statement_timeout_ms,
-            )?),
+            )?,
             tls,
             ca_file,
         };
 
-        // Buckets are SMALLINT UNSIGNED in jetmon, so 65536 is the most there can be.
-        if raw.fleet.bucket_total > 65_536 {
-            return Err(SettingsError::Invalid {
-                key: "fleet.bucket_total",
-                reason: format!(
-                    "{} is more than the 65536 buckets jetmon can address",
-                    raw.fleet.bucket_total
-                ),
-            });
-        }
         let fleet = FleetSettings {
-            bucket_total: raw.fleet.bucket_total,
-            heartbeat_grace: Duration::from_secs(positive(
-                "fleet.heartbeat_grace_sec",
-                raw.fleet.heartbeat_grace_sec,
-            )?),
-            recent_window: Duration::from_secs(positive(
-                "fleet.recent_window_sec",
-                raw.fleet.recent_window_sec,
-            )?),
+            // At most 65536 (see NUMERIC_KEYS), so it fits a u32.
+            bucket_total: u32::try_from(bounded("fleet.bucket_total", raw.fleet.bucket_total)?)
+                .map_err(|_| SettingsError::Invalid {
+                    key: "fleet.bucket_total",
+                    reason: format!("{} does not fit", raw.fleet.bucket_total),
+                })?,
+            heartbeat_grace: secs("fleet.heartbeat_grace_sec", raw.fleet.heartbeat_grace_sec)?,
+            recent_window: secs("fleet.recent_window_sec", raw.fleet.recent_window_sec)?,
         };
 
         let cache = CacheSettings {
-            ttl: Duration::from_millis(raw.cache.ttl_ms),
-            drift_interval: Duration::from_secs(positive(
-                "cache.drift_interval_sec",
-                raw.cache.drift_interval_sec,
-            )?),
-            build_wait: Duration::from_millis(positive(
-                "cache.build_wait_ms",
-                raw.cache.build_wait_ms,
-            )?),
+            ttl: millis("cache.ttl_ms", raw.cache.ttl_ms)?,
+            drift_interval: secs("cache.drift_interval_sec", raw.cache.drift_interval_sec)?,
+            build_wait: millis("cache.build_wait_ms", raw.cache.build_wait_ms)?,
+            ready_grace: secs("cache.ready_grace_sec", raw.cache.ready_grace_sec)?,
         };
 
         let log = LogSettings {
@@ -427,43 +439,260 @@ fn mask_url_password(line: &str) -> String {
     out
 }
 
-/// The keys whose values are whole numbers.
-const WHOLE_NUMBER_KEYS: [&str; 10] = [
-    "database.pool_max",
-    "database.connect_timeout_ms",
-    "database.statement_timeout_ms",
-    "database.drift_statement_timeout_ms",
-    "fleet.bucket_total",
-    "fleet.heartbeat_grace_sec",
-    "fleet.recent_window_sec",
-    "cache.ttl_ms",
-    "cache.drift_interval_sec",
-    "cache.build_wait_ms",
+/// A numeric key: the range its value must lie in, inclusive, and its unit.
+/// `docs/configuration.md` ("Ranges") lists the same table; a deploy test
+/// checks that the two agree and that both ends load and one past them does
+/// not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumericKey {
+    pub key: &'static str,
+    pub min: u64,
+    pub max: u64,
+    pub unit: &'static str,
+    /// Why the range is what it is, for the error message.
+    pub why: &'static str,
+}
+
+/// Every numeric key. The maximums are far above any useful value and keep
+/// every sum fleetd makes of configured durations (statement limit plus
+/// margin, drift deadline, readiness age) far below `Duration::MAX`.
+pub const NUMERIC_KEYS: [NumericKey; 11] = [
+    NumericKey {
+        key: "database.pool_max",
+        min: 2,
+        max: 64,
+        unit: "connections",
+        // One build holds at most 4 connections at once and the drift scan 1;
+        // builds are shared, so 64 is an order of magnitude of headroom, and
+        // stays below MariaDB's default max_connections (151): a typo cannot
+        // make fleetd take every connection of the jetmon server.
+        why: "the drift scan holds one connection while it runs and snapshots need another; \
+              fleetd never uses more than a handful, and 64 stays below the server's \
+              default max_connections",
+    },
+    NumericKey {
+        key: "database.connect_timeout_ms",
+        min: 1,
+        max: 300_000,
+        unit: "ms",
+        why: "at most 5 minutes",
+    },
+    NumericKey {
+        key: "database.statement_timeout_ms",
+        min: 1,
+        max: 600_000,
+        unit: "ms",
+        why: "at most 10 minutes",
+    },
+    NumericKey {
+        key: "database.drift_statement_timeout_ms",
+        min: 1,
+        max: 3_600_000,
+        unit: "ms",
+        why: "at most 1 hour",
+    },
+    NumericKey {
+        key: "fleet.bucket_total",
+        min: 0,
+        max: 65_536,
+        unit: "buckets",
+        why: "buckets are SMALLINT UNSIGNED in jetmon, so 65536 is the most it can address; \
+              0 means not configured",
+    },
+    NumericKey {
+        key: "fleet.heartbeat_grace_sec",
+        min: 1,
+        max: 86_400,
+        unit: "s",
+        why: "at most 1 day",
+    },
+    NumericKey {
+        key: "fleet.recent_window_sec",
+        min: 1,
+        max: 604_800,
+        unit: "s",
+        why: "at most 7 days",
+    },
+    NumericKey {
+        key: "cache.ttl_ms",
+        min: 0,
+        max: 3_600_000,
+        unit: "ms",
+        why: "at most 1 hour; 0 disables the cache",
+    },
+    NumericKey {
+        key: "cache.drift_interval_sec",
+        min: 1,
+        max: 86_400,
+        unit: "s",
+        why: "at most 1 day",
+    },
+    NumericKey {
+        key: "cache.build_wait_ms",
+        min: 1,
+        max: 600_000,
+        unit: "ms",
+        why: "at most 10 minutes",
+    },
+    NumericKey {
+        key: "cache.ready_grace_sec",
+        min: 1,
+        max: 86_400,
+        unit: "s",
+        why: "at most 1 day",
+    },
 ];
 
-/// The `config` crate turns a float into an integer by rounding (`1.5`
-/// becomes 2, `-0.4` becomes 0: a cache silently switched off) and a
-/// boolean into 0 or 1. A number of milliseconds written as `1.5` or
-/// `true` is a mistake to report, naming the key. (Strings that are not
-/// numbers are reported by the deserialiser itself.)
-fn only_whole_numbers(config: Config) -> Result<Config, SettingsError> {
-    for key in WHOLE_NUMBER_KEYS {
-        let Ok(value) = config.get::<config::Value>(key) else {
+impl NumericKey {
+    /// The entry of `key`.
+    pub fn of(key: &str) -> Option<&'static NumericKey> {
+        NUMERIC_KEYS.iter().find(|k| k.key == key)
+    }
+
+    /// `value` if it lies in the range, else the error naming the key.
+    fn check(&self, value: i128) -> Result<u64, SettingsError> {
+        match u64::try_from(value) {
+            Ok(v) if (self.min..=self.max).contains(&v) => Ok(v),
+            _ => Err(self.out_of_range(&value.to_string())),
+        }
+    }
+
+    fn out_of_range(&self, value: &str) -> SettingsError {
+        SettingsError::Invalid {
+            key: self.key,
+            reason: format!("{value} is out of range: {} ({})", self.range(), self.why),
+        }
+    }
+
+    fn not_a_number(&self, got: &str) -> SettingsError {
+        SettingsError::Invalid {
+            key: self.key,
+            reason: format!("must be a whole number {}, not {got}", self.range()),
+        }
+    }
+
+    /// "from 2 to 64 connections".
+    fn range(&self) -> String {
+        format!("from {} to {} {}", self.min, self.max, self.unit)
+    }
+}
+
+/// Checks every numeric key that is set (in the file or the environment):
+/// a whole number in its range, or an error naming the key.
+///
+/// - Environment variables are strings by nature: `from_env` maps each
+///   key set by one (they override the file) to its text, which must be a
+///   whole number as written (`FLEETD_FLEET__BUCKET_TOTAL=1000`).
+/// - In the file, TOML has numbers: `bucket_total = "1000"` is a mistake.
+///   Floats and booleans too: the `config` crate would round a float (`1.5`
+///   becomes 2, `-0.4` becomes 0: a cache silently switched off) and turn a
+///   boolean into 0 or 1.
+/// - Out of range: checked here, before the value reaches a `u32` or a
+///   `Duration` ("number too large to fit in target type" names no key).
+fn numbers_in_range(
+    config: Config,
+    from_env: &HashMap<String, String>,
+) -> Result<Config, SettingsError> {
+    for key in &NUMERIC_KEYS {
+        if let Some(text) = from_env.get(key.key) {
+            let digits = text.strip_prefix('-').unwrap_or(text);
+            let whole = !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit());
+            if !whole {
+                return Err(key.not_a_number(&format!("{text:?}")));
+            }
+            // Digits only: beyond i128 is far out of range anyway.
+            let value = text.parse::<i128>().map_err(|_| key.out_of_range(text))?;
+            key.check(value)?;
+            continue;
+        }
+        let Ok(value) = config.get::<config::Value>(key.key) else {
             continue; // not set: the default applies
         };
-        let got = match value.kind {
-            config::ValueKind::Float(f) => f.to_string(),
-            config::ValueKind::Boolean(b) => b.to_string(),
-            _ => continue,
-        };
-        return Err(SettingsError::Invalid {
-            key,
-            reason: format!("must be a whole number, not {got}"),
-        });
+        match value.kind {
+            config::ValueKind::I64(n) => key.check(i128::from(n)).map(drop)?,
+            config::ValueKind::U64(n) => key.check(i128::from(n)).map(drop)?,
+            config::ValueKind::I128(n) => key.check(n).map(drop)?,
+            config::ValueKind::U128(n) => key
+                .check(i128::try_from(n).unwrap_or(i128::MAX))
+                .map(drop)?,
+            config::ValueKind::Float(f) => return Err(key.not_a_number(&f.to_string())),
+            config::ValueKind::Boolean(b) => return Err(key.not_a_number(&b.to_string())),
+            config::ValueKind::String(s) => {
+                return Err(
+                    key.not_a_number(&format!("the string {s:?} (write numbers without quotes)"))
+                )
+            }
+            config::ValueKind::Table(_) => return Err(key.not_a_number("a table")),
+            config::ValueKind::Array(_) => return Err(key.not_a_number("an array")),
+            config::ValueKind::Nil => {}
+        }
     }
     Ok(config)
 }
 
+/// The `config` crate reads TOML integers as `i64` and reports one beyond
+/// that as "number too large to fit in target type in FILE", naming no key.
+/// The same parser, used here first, keeps each value's place, so the
+/// message can name the key. (Syntax errors are left to `config`, whose
+/// messages quote the line.)
+fn integers_fit(text: &str) -> Result<(), SettingsError> {
+    let Ok(table) = toml::de::DeTable::parse(text) else {
+        return Ok(());
+    };
+    first_misfit(table.get_ref(), "").map_or(Ok(()), Err)
+}
+
+fn first_misfit(table: &toml::de::DeTable<'_>, path: &str) -> Option<SettingsError> {
+    for (name, value) in table {
+        let key = if path.is_empty() {
+            name.get_ref().to_string()
+        } else {
+            format!("{path}.{}", name.get_ref())
+        };
+        let misfit = match value.get_ref() {
+            toml::de::DeValue::Integer(n) => {
+                let fits = i64::from_str_radix(n.as_str(), n.radix()).is_ok();
+                (!fits).then(|| match NumericKey::of(&key) {
+                    Some(numeric) => numeric.out_of_range(n.as_str()),
+                    None => SettingsError::Load(format!(
+                        "`{key}`: {} does not fit a 64-bit integer",
+                        n.as_str()
+                    )),
+                })
+            }
+            toml::de::DeValue::Table(inner) => first_misfit(inner, &key),
+            _ => None,
+        };
+        if misfit.is_some() {
+            return misfit;
+        }
+    }
+    None
+}
+
+/// The text of the configuration file, or `None` when it is missing and
+/// not required. A directory or an unreadable file is an error naming the
+/// path. (Invalid UTF-8 is replaced, as `config` reads it.)
+fn read_config_file(source: &ConfigSource) -> Result<Option<String>, SettingsError> {
+    let path = &source.path;
+    if path.is_dir() {
+        return Err(SettingsError::IsDirectory { path: path.clone() });
+    }
+    match std::fs::read(path) {
+        Ok(bytes) => Ok(Some(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {
+            if source.required {
+                Err(SettingsError::FileNotFound { path: path.clone() })
+            } else {
+                Ok(None)
+            }
+        }
+        Err(source) => Err(SettingsError::Read {
+            path: path.clone(),
+            source,
+        }),
+    }
+}
 /// The sections of the configuration file, upper-cased as in variables.
 const ENV_SECTIONS: [&str; 5] = ["SERVER", "DATABASE", "FLEET", "CACHE", "LOG"];
 
@@ -498,35 +727,20 @@ fn config_env(
     Ok(config)
 }
 
-fn positive(key: &'static str, value: u64) -> Result<u64, SettingsError> {
-    if value == 0 {
-        Err(SettingsError::Invalid {
-            key,
-            reason: "must be greater than 0".into(),
-        })
-    } else {
-        Ok(value)
+/// `value` of `key` checked against its range (see [`NUMERIC_KEYS`]).
+fn bounded(key: &'static str, value: u64) -> Result<u64, SettingsError> {
+    match NumericKey::of(key) {
+        Some(numeric) => numeric.check(i128::from(value)),
+        None => Ok(value),
     }
 }
 
-/// The drift scan holds one connection for as long as it runs (up to
-/// `drift_statement_timeout`); with a single connection every snapshot
-/// would wait for it and fail, so the page would go stale whenever drift is
-/// slow. Two is the least that keeps snapshots independent of the scan.
-fn pool_max(value: u64) -> Result<usize, SettingsError> {
-    if value < 2 {
-        return Err(SettingsError::Invalid {
-            key: "database.pool_max",
-            reason: format!(
-                "{value} is too small: at least 2 (the drift scan holds one connection while it \
-                 runs, snapshots need another)"
-            ),
-        });
-    }
-    usize::try_from(value).map_err(|_| SettingsError::Invalid {
-        key: "database.pool_max",
-        reason: format!("{value} is too large"),
-    })
+fn millis(key: &'static str, value: u64) -> Result<Duration, SettingsError> {
+    bounded(key, value).map(Duration::from_millis)
+}
+
+fn secs(key: &'static str, value: u64) -> Result<Duration, SettingsError> {
+    bounded(key, value).map(Duration::from_secs)
 }
 
 /// `database.tls` and `database.ca_file`, checked against each other and the
@@ -662,7 +876,7 @@ impl Default for RawDatabase {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawFleet {
-    bucket_total: u32,
+    bucket_total: u64,
     heartbeat_grace_sec: u64,
     recent_window_sec: u64,
 }
@@ -670,7 +884,7 @@ struct RawFleet {
 impl Default for RawFleet {
     fn default() -> Self {
         RawFleet {
-            bucket_total: Thresholds::DEFAULT_BUCKET_TOTAL,
+            bucket_total: u64::from(Thresholds::DEFAULT_BUCKET_TOTAL),
             heartbeat_grace_sec: Thresholds::DEFAULT_HEARTBEAT_GRACE.as_secs(),
             recent_window_sec: Thresholds::DEFAULT_RECENT_WINDOW.as_secs(),
         }
@@ -683,6 +897,7 @@ struct RawCache {
     ttl_ms: u64,
     drift_interval_sec: u64,
     build_wait_ms: u64,
+    ready_grace_sec: u64,
 }
 
 impl Default for RawCache {
@@ -691,6 +906,7 @@ impl Default for RawCache {
             ttl_ms: 5000,
             drift_interval_sec: 60,
             build_wait_ms: 5000,
+            ready_grace_sec: 30,
         }
     }
 }
@@ -806,13 +1022,10 @@ mod tests {
             let err = Settings::from_toml_str(text).expect_err(text).to_string();
             assert!(err.contains(key) && err.contains("whole number"), "{err}");
         }
-        assert_eq!(
-            Settings::from_toml_str("[database]\npool_max = \"6\"\n")
-                .map(|s| s.database.pool_max)
-                .ok(),
-            Some(6),
-            "a quoted number is still a number"
-        );
+        let err = Settings::from_toml_str("[database]\npool_max = \"6\"\n")
+            .expect_err("a quoted number in the file is a mistake")
+            .to_string();
+        assert!(err.contains("database.pool_max"), "{err}");
     }
 
     #[test]

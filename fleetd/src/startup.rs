@@ -6,6 +6,7 @@ use crate::reload::ReloadHandle;
 use crate::routes::{self, errors, Paths};
 use crate::settings::Settings;
 use crate::snapshots::{LiveConfig, SnapshotService};
+use crate::tasks::{self, Periodic};
 use actix_web::dev::{Server, ServerHandle};
 use actix_web::{web, App, HttpServer};
 use fleet_sql::{FleetReader, SqlError};
@@ -135,12 +136,11 @@ impl Application {
     /// [`ServerHandle::stop`]. Tells systemd it is ready, reloads on SIGHUP
     /// when the settings came from a configuration source.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let hangups = self
-            .reload
-            .current()
-            .source
-            .is_some()
-            .then(|| tokio::spawn(reload_on_hangup(self.reload.clone())));
+        let hangups = if self.reload.current().source.is_some() {
+            spawn_reload_on_hangup(self.reload.clone(), &self.snapshots)
+        } else {
+            None
+        };
 
         // No-op unless started by systemd with Type=notify.
         notify(&[NotifyState::Ready]);
@@ -197,23 +197,56 @@ pub fn run(
     Ok(server)
 }
 
-async fn reload_on_hangup(reload: ReloadHandle) {
+/// The name of the SIGHUP reload task in logs and metrics.
+pub const RELOAD_TASK: &str = "reload";
+
+/// Starts the task that reloads the configuration on every SIGHUP (a
+/// supervised [`tasks`](crate::tasks) task: a reload that panics is counted
+/// and the next SIGHUP reloads again). `None` when SIGHUP cannot be caught.
+fn spawn_reload_on_hangup(
+    reload: ReloadHandle,
+    snapshots: &SnapshotService,
+) -> Option<JoinHandle<()>> {
     use tokio::signal::unix::{signal, SignalKind};
-    let mut hangups = match signal(SignalKind::hangup()) {
+    let hangups = match signal(SignalKind::hangup()) {
         Ok(stream) => stream,
         Err(err) => {
             log::error!("cannot listen for SIGHUP; configuration reload is disabled: {err}");
-            return;
+            return None;
         }
     };
-    while hangups.recv().await.is_some() {
+    Some(tasks::spawn(
+        snapshots.runtime_handle(),
+        std::sync::Arc::clone(snapshots.stats()),
+        ReloadOnHangup { reload, hangups },
+    ))
+}
+
+struct ReloadOnHangup {
+    reload: ReloadHandle,
+    hangups: tokio::signal::unix::Signal,
+}
+
+impl Periodic for ReloadOnHangup {
+    fn name(&self) -> &'static str {
+        RELOAD_TASK
+    }
+
+    async fn next(&mut self) -> bool {
+        self.hangups.recv().await.is_some()
+    }
+
+    async fn run(&mut self) {
         log::info!("SIGHUP: reloading the configuration");
         // systemd (Type=notify-reload) wants RELOADING with the monotonic time.
         match NotifyState::monotonic_usec_now() {
             Ok(now) => notify(&[NotifyState::Reloading, now]),
             Err(_) => notify(&[NotifyState::Reloading]),
         }
-        match reload.reload() {
+        // READY follows whatever happens, a panic included: systemd would
+        // otherwise consider the reload still running.
+        let _ready = NotifyReadyOnDrop;
+        match self.reload.reload() {
             Ok(outcome) => log::info!(
                 "configuration reloaded (changed: {}; needing a restart: {})",
                 list(&outcome.applied),
@@ -223,6 +256,14 @@ async fn reload_on_hangup(reload: ReloadHandle) {
                 log::error!("configuration reload failed, keeping the running configuration: {err}")
             }
         }
+    }
+}
+
+/// Sends READY=1 when dropped (also while unwinding from a panic).
+struct NotifyReadyOnDrop;
+
+impl Drop for NotifyReadyOnDrop {
+    fn drop(&mut self) {
         notify(&[NotifyState::Ready]);
     }
 }

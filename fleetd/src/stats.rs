@@ -8,6 +8,9 @@
 //! histograms (observed once per build or scan, never per request), shared
 //! with the registry.
 
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -39,6 +42,14 @@ pub struct Stats {
     build_duration: Histogram,
     /// Every finished drift scan, successful or not, in seconds.
     drift_scan_duration: Histogram,
+    /// Panics each background task survived ([`crate::tasks`]).
+    task_panics: Family<TaskLabels, Counter>,
+}
+
+/// The `task` label of `fleetd_task_panics_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TaskLabels {
+    pub task: &'static str,
 }
 
 impl Default for Stats {
@@ -56,6 +67,7 @@ impl Default for Stats {
             reloads_failed: AtomicU64::default(),
             build_duration: Histogram::new(BUILD_DURATION_BUCKETS),
             drift_scan_duration: Histogram::new(DRIFT_SCAN_DURATION_BUCKETS),
+            task_panics: Family::default(),
         }
     }
 }
@@ -106,6 +118,24 @@ impl Stats {
     /// The drift scan duration histogram (shared handle, for `/metrics`).
     pub fn drift_scan_duration(&self) -> &Histogram {
         &self.drift_scan_duration
+    }
+
+    /// Panics survived per background task (shared handle, for `/metrics`).
+    pub fn task_panics(&self) -> &Family<TaskLabels, Counter> {
+        &self.task_panics
+    }
+
+    /// Panics the background task `task` survived so far.
+    pub fn task_panics_of(&self, task: &'static str) -> u64 {
+        self.task_panics.get_or_create(&TaskLabels { task }).get()
+    }
+
+    pub(crate) fn task_started(&self, task: &'static str) {
+        drop(self.task_panics.get_or_create(&TaskLabels { task }));
+    }
+
+    pub(crate) fn task_panicked(&self, task: &'static str) {
+        self.task_panics.get_or_create(&TaskLabels { task }).inc();
     }
 
     /// Snapshot builds begun so far.

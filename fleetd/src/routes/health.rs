@@ -1,4 +1,4 @@
-//! `/healthz` (the process answers) and `/readyz` (it can produce a snapshot).
+//! `/healthz` (the process answers) and `/readyz` (it has a recent snapshot).
 
 use crate::snapshots::SnapshotService;
 use actix_web::http::header::{self, ContentType};
@@ -13,15 +13,16 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// Readiness: 200 when a snapshot is available from the cache or can be
-/// built now. It goes through the cache like every route, so a snapshot it
-/// reports on is never older than `cache.ttl_ms` and polling it adds no
-/// database load beyond one build per cache period.
+/// Readiness (docs/api.md "Readiness"): 200 while the newest good
+/// snapshot was built less than `cache.ttl_ms` + `cache.ready_grace_sec`
+/// ago. It answers from what the snapshot service knows and never waits for
+/// a build, so a probe gets its answer at once whatever the database does;
+/// an expired snapshot is rebuilt in the background. The grace keeps a slow
+/// or failed build from flipping every instance at once.
 pub async fn readyz(snapshots: web::Data<SnapshotService>) -> Result<HttpResponse, ReadyError> {
-    snapshots
-        .current()
-        .await
-        .map_err(|_| ReadyError::NoSnapshot)?;
+    if !snapshots.known().await.ready {
+        return Err(ReadyError::NoRecentSnapshot);
+    }
     Ok(HttpResponse::Ok()
         .content_type(ContentType::plaintext())
         .body("ready"))
@@ -29,9 +30,9 @@ pub async fn readyz(snapshots: web::Data<SnapshotService>) -> Result<HttpRespons
 
 #[derive(Debug, thiserror::Error)]
 pub enum ReadyError {
-    /// The cause was logged by the failed build.
-    #[error("not ready: no fleet snapshot can be built")]
-    NoSnapshot,
+    /// The cause, if a build failed, was logged by that build.
+    #[error("not ready: no recent fleet snapshot")]
+    NoRecentSnapshot,
 }
 
 impl ResponseError for ReadyError {

@@ -7,19 +7,21 @@ use actix_web::http::header::ContentType;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse, ResponseError};
 
-/// Goes through the cache like every route: a warm scrape does no database
-/// work. When no snapshot can be built it still answers 200 with fleetd's
-/// own figures (failure counters, `fleetd_snapshot_available 0`), so the
-/// outage is visible in Prometheus.
+/// Answers from what the snapshot service knows, never waiting for a build
+/// (an expired snapshot is rebuilt in the background, like every route's,
+/// so a warm scrape does no database work): fleetd's own figures always,
+/// and the fleet series of the newest good snapshot unless a build has
+/// failed since (`fleetd_snapshot_available` says which). The outage is
+/// then visible in Prometheus, and a scrape never times out on it.
 pub async fn metrics(
     snapshots: web::Data<SnapshotService>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, MetricsRouteError> {
-    let current = snapshots.current().await.ok();
+    let known = snapshots.known().await;
     let body = metrics
         .render(Scrape {
-            current,
-            last_success: snapshots.last_good().map(|good| good.built_at),
+            current: known.current(),
+            last_success: known.last_good.as_ref().map(|good| good.built_at),
         })
         .map_err(MetricsRouteError)?;
     Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(body))

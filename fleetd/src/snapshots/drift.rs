@@ -8,8 +8,9 @@
 //! wait for a scan.
 
 use super::SnapshotService;
+use crate::tasks::{self, Periodic};
 use fleet_core::DriftInput;
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
@@ -142,18 +143,49 @@ impl SnapshotService {
         outcome
     }
 
-    /// Starts the background task that refreshes drift every
+    /// Starts the background task that refreshes drift at once, then every
     /// `drift_interval` (and at once when asked to, see
-    /// [`DriftState::rescan_now`]). Abort the handle to stop it.
+    /// [`DriftState::rescan_now`]). A scan that panics (e.g. the driver, on
+    /// corrupted bytes) is counted and the next one runs on schedule (see
+    /// [`crate::tasks`]). Abort the handle to stop it.
     pub fn spawn_drift_refresher(&self) -> JoinHandle<()> {
-        let this = self.clone();
-        self.runtime().spawn(async move {
-            loop {
-                this.refresh_drift().await;
-                let interval = this.live().drift_interval;
-                this.drift_state().wait(interval).await;
-            }
-        })
+        tasks::spawn(
+            self.runtime(),
+            Arc::clone(self.stats()),
+            DriftRefresher {
+                service: self.clone(),
+                first: true,
+            },
+        )
+    }
+}
+
+/// The name of the drift refresher in logs and metrics.
+pub const DRIFT_TASK: &str = "drift";
+
+/// The drift refresher's state between cycles.
+struct DriftRefresher {
+    service: SnapshotService,
+    /// The first scan runs at once.
+    first: bool,
+}
+
+impl Periodic for DriftRefresher {
+    fn name(&self) -> &'static str {
+        DRIFT_TASK
+    }
+
+    async fn next(&mut self) -> bool {
+        if !std::mem::take(&mut self.first) {
+            // The interval in effect now: a reload may have changed it.
+            let interval = self.service.live().drift_interval;
+            self.service.drift_state().wait(interval).await;
+        }
+        true
+    }
+
+    async fn run(&mut self) {
+        self.service.refresh_drift().await;
     }
 }
 

@@ -2,8 +2,10 @@
 //! fleet snapshots. It holds data only; pages and metrics are drawn by the
 //! routes from the snapshots it hands out.
 //!
-//! - [`service`]: [`SnapshotService`], the cache and the single build. Every
-//!   route asks [`SnapshotService::current`]; the snapshot is cached in moka
+//! - [`service`]: [`SnapshotService`], the cache and the single build. The
+//!   page and the API ask [`SnapshotService::current`] (waiting at most
+//!   `cache.build_wait_ms`); `/readyz` and `/metrics` ask
+//!   [`SnapshotService::known`], which never waits. The snapshot is cached in moka
 //!   for `cache.ttl_ms` and concurrent misses share ONE build, so the
 //!   database sees one read per cache period however many clients there
 //!   are. The last good snapshot and the latest failed build are kept for
@@ -20,9 +22,11 @@ mod drift;
 mod prepared;
 mod service;
 
-pub use drift::DriftSlot;
+pub use drift::{DriftSlot, DRIFT_TASK};
 pub use prepared::PreparedSnapshot;
-pub use service::{PageSnapshot, SnapshotService, FAILED_BUILD_BACKOFF, SLOW_REASON, STALE_REASON};
+pub use service::{
+    Known, PageSnapshot, SnapshotService, FAILED_BUILD_BACKOFF, SLOW_REASON, STALE_REASON,
+};
 
 use crate::settings::Settings;
 use fleet_core::Thresholds;
@@ -39,6 +43,8 @@ pub struct LiveConfig {
     /// How long a request waits for a build before it is answered without
     /// it (the build goes on and serves later requests).
     pub build_wait: Duration,
+    /// How long past its TTL the newest good snapshot keeps `/readyz` ready.
+    pub ready_grace: Duration,
 }
 
 impl LiveConfig {
@@ -48,6 +54,7 @@ impl LiveConfig {
             cache_ttl: settings.cache.ttl,
             drift_interval: settings.cache.drift_interval,
             build_wait: settings.cache.build_wait,
+            ready_grace: settings.cache.ready_grace,
         }
     }
 }

@@ -1,10 +1,13 @@
 //! [`SnapshotService`]: the cache, the single build and the bookkeeping of
 //! failures.
 //!
-//! - Every route asks [`SnapshotService::current`]; the snapshot is cached in
-//!   moka for `cache.ttl_ms` and concurrent misses share ONE build, so the
-//!   database sees one read per cache period however many clients there
-//!   are.
+//! - The page and the API ask [`SnapshotService::current`]; the snapshot is
+//!   cached in moka for `cache.ttl_ms` and concurrent misses share ONE
+//!   build, so the database sees one read per cache period however many
+//!   clients there are.
+//! - `/readyz` and `/metrics` ask [`SnapshotService::known`]: what is known
+//!   now, never waiting for a build (an expired snapshot is rebuilt in the
+//!   background, through the same single build).
 //! - The last good snapshot and the time of the last failed build are kept
 //!   for the stale-data banner. A failure is reused for
 //!   [`FAILED_BUILD_BACKOFF`] so an outage is not hammered with reconnects.
@@ -29,6 +32,7 @@ use moka::future::Cache;
 use moka::Expiry;
 use std::collections::HashMap;
 use std::fmt;
+use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::{Duration, Instant};
@@ -57,6 +61,33 @@ pub enum PageSnapshot {
     },
     /// No snapshot has ever been built.
     Unavailable,
+}
+
+/// What is known without waiting for a build: what `/readyz` and `/metrics`
+/// answer from (see [`SnapshotService::known`]).
+#[derive(Debug, Clone)]
+pub struct Known {
+    /// The newest successful snapshot, however old.
+    pub last_good: Option<Arc<PreparedSnapshot>>,
+    /// The newest finished build failed: nothing newer than `last_good`
+    /// could be read. (False before the first build finished.)
+    pub latest_build_failed: bool,
+    /// Readiness (docs/api.md "Readiness"): `last_good` was built less than
+    /// `cache.ttl_ms` + `cache.ready_grace_sec` ago.
+    pub ready: bool,
+}
+
+impl Known {
+    /// The snapshot `/metrics` describes: the newest good one, unless a
+    /// build has failed since (then none: an old fleet is not repeated as if
+    /// it were current during an outage).
+    pub fn current(&self) -> Option<Arc<PreparedSnapshot>> {
+        if self.latest_build_failed {
+            None
+        } else {
+            self.last_good.clone()
+        }
+    }
 }
 
 /// Each cached snapshot expires after the TTL it was built under, so a TTL
@@ -195,6 +226,49 @@ impl SnapshotService {
             .map_err(|error: Arc<Arc<SnapshotError>>| Arc::clone(&*error))
     }
 
+    /// What is known now, without waiting for any build: the answer of
+    /// `/readyz` and `/metrics`, which must stay fast whatever the database
+    /// does. When the cached snapshot has expired, a build is started in
+    /// the background (joining one in flight, and not during the failure
+    /// backoff), so polling keeps the snapshot current; its result serves
+    /// the next call.
+    pub async fn known(&self) -> Known {
+        self.refresh_in_background().await;
+        let live = self.live();
+        let last_good = self.last_good();
+        let failure = read(&self.inner.last_failure).as_ref().map(|f| f.instant);
+        let latest_build_failed = match (&last_good, failure) {
+            (_, None) => false,
+            (None, Some(_)) => true,
+            (Some(good), Some(failed)) => failed > good.built_instant,
+        };
+        let ready_for = live.cache_ttl.saturating_add(live.ready_grace);
+        let ready = last_good
+            .as_ref()
+            .is_some_and(|good| good.built_instant.elapsed() < ready_for);
+        Known {
+            last_good,
+            latest_build_failed,
+            ready,
+        }
+    }
+
+    /// Starts a build if the cached snapshot has expired, without waiting
+    /// for it.
+    async fn refresh_in_background(&self) {
+        let generation = self.inner.generation.load(Ordering::Acquire);
+        if self.inner.cache.get(&generation).await.is_some() {
+            self.inner.stats.cache_hit();
+            return;
+        }
+        self.inner.stats.cache_miss();
+        if self.recent_failure().is_none() {
+            // The build runs as a task of its own and records its outcome
+            // itself; nobody needs to await it.
+            drop(self.join_or_start(generation));
+        }
+    }
+
     /// What the page shows: the current snapshot, else the last good one
     /// with a notice, else nothing.
     pub async fn for_page(&self) -> PageSnapshot {
@@ -317,39 +391,61 @@ impl SnapshotService {
         &self.inner.runtime
     }
 
+    /// The runtime builds and background tasks run on.
+    pub fn runtime_handle(&self) -> &Handle {
+        &self.inner.runtime
+    }
+
     /// Disconnects the database pool (graceful shutdown). Stop the drift
     /// refresher first: the pool waits for connections in use.
     pub async fn close(&self) {
         self.inner.reader.clone().close().await;
     }
 
-    /// Joins the build of `generation` in flight, or starts it as a task
-    /// of its own on the service's runtime.
+    /// Joins the build of `generation` in flight, or starts it.
     async fn shared_build(&self, generation: u64) -> BuildResult {
-        let build = {
-            let mut slot = lock(&self.inner.in_flight);
-            match slot.as_ref() {
-                Some(running) if running.generation == generation => running.build.clone(),
-                _ => {
-                    let build = self.spawn_build(generation);
-                    *slot = Some(InFlight {
-                        generation,
-                        build: build.clone(),
-                    });
-                    build
-                }
+        self.join_or_start(generation).await
+    }
+
+    /// The build of `generation` in flight, or a new one started as a task
+    /// of its own on the service's runtime. The task records its outcome
+    /// itself, so it needs no waiter.
+    fn join_or_start(&self, generation: u64) -> Shared<BoxFuture<'static, BuildResult>> {
+        let mut slot = lock(&self.inner.in_flight);
+        match slot.as_ref() {
+            Some(running) if running.generation == generation => running.build.clone(),
+            _ => {
+                let build = self.spawn_build(generation);
+                *slot = Some(InFlight {
+                    generation,
+                    build: build.clone(),
+                });
+                build
             }
-        };
-        build.await
+        }
     }
 
     fn spawn_build(&self, generation: u64) -> Shared<BoxFuture<'static, BuildResult>> {
         let this = self.clone();
         let task = self.inner.runtime.spawn(async move {
-            let result = this.build_now().await;
+            let result = match AssertUnwindSafe(this.build_now()).catch_unwind().await {
+                Ok(result) => result,
+                Err(panic) => {
+                    // A panic in the rollup or the driver must not take the
+                    // server down, nor leave this build "in flight" for good:
+                    // it is a failed build like any other.
+                    let message = crate::tasks::panic_message(&*panic).to_owned();
+                    log::error!("fleet snapshot build panicked: {message}");
+                    this.inner.stats.build_finished(false, Duration::ZERO);
+                    let error = Arc::new(SnapshotError::Task(message));
+                    this.record_failure(Arc::clone(&error));
+                    Err(error)
+                }
+            };
             // Cached here, not only by the waiters' `try_get_with`: if every
-            // waiter stopped waiting, the result must still serve the next
-            // request instead of being built again.
+            // waiter stopped waiting (or none ever waited: `/readyz`), the
+            // result must still serve the next request instead of being
+            // built again.
             if let Ok(prepared) = &result {
                 this.inner
                     .cache
@@ -364,24 +460,10 @@ impl SnapshotService {
             }
             result
         });
-        let this = self.clone();
         async move {
-            match task.await {
-                Ok(result) => result,
-                Err(join) => {
-                    // A panic in the rollup must not take the server down:
-                    // it is a failed build like any other.
-                    log::error!("fleet snapshot build task failed: {join}");
-                    this.inner.stats.build_finished(false, Duration::ZERO);
-                    let error = Arc::new(SnapshotError::Task(join.to_string()));
-                    this.record_failure(Arc::clone(&error));
-                    let mut slot = lock(&this.inner.in_flight);
-                    if slot.as_ref().is_some_and(|b| b.generation == generation) {
-                        *slot = None;
-                    }
-                    Err(error)
-                }
-            }
+            // Only a runtime shutting down cancels the task.
+            task.await
+                .unwrap_or_else(|join| Err(Arc::new(SnapshotError::Task(join.to_string()))))
         }
         .boxed()
         .shared()

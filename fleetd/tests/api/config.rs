@@ -268,3 +268,105 @@ fn tls_mistakes_are_errors_naming_the_key() {
     );
     assert!(err.contains("database.ca_file"), "{err}");
 }
+
+/// Every numeric key with values beyond any sane range: the largest
+/// integers TOML and the integer types hold, and one past each documented
+/// maximum (docs/configuration.md "Ranges").
+const EXTREMES: [&str; 3] = ["9223372036854775807", "4294967296", "18446744073709551615"];
+
+#[test]
+fn extreme_numbers_are_refused_naming_the_key_never_a_panic_or_a_type_error() {
+    let keys = [
+        "database.pool_max",
+        "database.connect_timeout_ms",
+        "database.statement_timeout_ms",
+        "database.drift_statement_timeout_ms",
+        "fleet.bucket_total",
+        "fleet.heartbeat_grace_sec",
+        "fleet.recent_window_sec",
+        "cache.ttl_ms",
+        "cache.drift_interval_sec",
+        "cache.build_wait_ms",
+    ];
+    let mut wrong = Vec::new();
+    for key in keys {
+        let (section, name) = key.split_once('.').expect("section.key");
+        for value in EXTREMES {
+            let text = format!("[{section}]\n{name} = {value}\n");
+            let outcome = std::panic::catch_unwind(|| load(&text, &[]));
+            match outcome {
+                Err(_) => wrong.push(format!("{key} = {value}: panicked")),
+                Ok(Ok(_)) => wrong.push(format!("{key} = {value}: accepted")),
+                Ok(Err(err)) => {
+                    let err = err.to_string();
+                    if !err.contains(key) || err.contains("fit in target type") {
+                        wrong.push(format!("{key} = {value}: {err}"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn a_quoted_number_in_the_file_is_refused_but_environment_numbers_work() {
+    let err = error_of("[fleet]\nbucket_total = \"1000\"\n", &[]);
+    assert!(err.contains("fleet.bucket_total"), "{err}");
+    let err = error_of("[database]\npool_max = \"6\"\n", &[]);
+    assert!(err.contains("database.pool_max"), "{err}");
+    // Environment values are always strings: a number in one is a number.
+    let settings = load(
+        "",
+        &[
+            ("FLEETD_FLEET__BUCKET_TOTAL", "1000"),
+            ("FLEETD_DATABASE__POOL_MAX", "6"),
+            ("FLEETD_CACHE__TTL_MS", "0"),
+        ],
+    )
+    .expect("numbers in environment variables");
+    assert_eq!(settings.fleet.bucket_total, 1000);
+    assert_eq!(settings.database.pool_max, 6);
+    assert_eq!(settings.cache.ttl, Duration::ZERO);
+    for (name, value, key) in [
+        (
+            "FLEETD_CACHE__DRIFT_INTERVAL_SEC",
+            "9223372036854775807",
+            "cache.drift_interval_sec",
+        ),
+        (
+            "FLEETD_CACHE__TTL_MS",
+            "18446744073709551615",
+            "cache.ttl_ms",
+        ),
+        (
+            "FLEETD_DATABASE__POOL_MAX",
+            "4294967296",
+            "database.pool_max",
+        ),
+        ("FLEETD_FLEET__BUCKET_TOTAL", "1e3", "fleet.bucket_total"),
+    ] {
+        let err = error_of("", &[(name, value)]);
+        assert!(err.contains(key), "{name}={value}: {err}");
+    }
+}
+
+#[test]
+fn the_drift_deadline_never_overflows_whatever_the_durations() {
+    let mut settings = Settings::default();
+    settings.cache.drift_interval = Duration::MAX;
+    settings.database.drift_statement_timeout = Duration::MAX;
+    let thresholds =
+        std::panic::catch_unwind(|| settings.thresholds()).expect("thresholds() must not panic");
+    assert_eq!(thresholds.drift_max_age, Some(Duration::MAX));
+}
+
+#[test]
+fn a_directory_given_as_the_configuration_file_is_called_a_directory() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let err = Settings::load_with_env(&ConfigSource::explicit(dir.path()), Vec::new())
+        .expect_err("a directory is not a configuration file")
+        .to_string();
+    assert!(err.contains("is a directory"), "{err}");
+    assert!(err.contains(&dir.path().display().to_string()), "{err}");
+}

@@ -260,6 +260,9 @@ async fn metrics_parse_and_carry_the_red_fleet_and_fleetds_own_figures() {
     // The first build uses a finished drift scan, so the seeded drifting
     // site counts.
     app.wait_for_drift().await;
+    // A scrape never waits for a build: the page request builds the
+    // snapshot the scrape then describes.
+    assert_eq!(app.get("/api/fleet").await.status(), StatusCode::OK);
 
     let m = scrape(&app, "/metrics").await;
     assert_eq!(m.get("fleetd_snapshot_available", &[]), 1.0);
@@ -405,6 +408,14 @@ async fn metrics_answer_under_the_base_path_when_the_database_is_down() {
     .await;
     assert_eq!(app.get("/metrics").await.status(), StatusCode::NOT_FOUND);
 
+    // The first scrape starts a build without waiting for it; a later one
+    // reports its failure.
+    let first = scrape(&app, "/ops/fleet/metrics").await;
+    assert_eq!(first.get("fleetd_snapshot_available", &[]), 0.0);
+    crate::helpers::wait_until(std::time::Duration::from_secs(10), || async {
+        app.snapshots.stats().snapshot().builds_failed >= 1
+    })
+    .await;
     let m = scrape(&app, "/ops/fleet/metrics").await;
     assert_eq!(m.get("fleetd_snapshot_available", &[]), 0.0);
     assert!(m.get("fleetd_snapshot_build_failures_total", &[]) >= 1.0);

@@ -77,10 +77,23 @@ async fn every_route_answers_with_its_content_type_and_the_security_headers() {
 async fn health_and_readiness_bodies() {
     let app = spawn_app().await;
     assert_eq!(app.get("/healthz").await.text().await.expect("body"), "ok");
+    // Not ready before the first snapshot: the probe does not wait for a
+    // build, it starts one, and a later probe is ready.
+    let first = app.get("/readyz").await;
+    assert_eq!(first.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(
+        first.text().await.expect("body"),
+        "not ready: no recent fleet snapshot"
+    );
+    crate::helpers::wait_until(std::time::Duration::from_secs(10), || async {
+        app.get("/readyz").await.status() == StatusCode::OK
+    })
+    .await;
     assert_eq!(
         app.get("/readyz").await.text().await.expect("body"),
         "ready"
     );
+    assert_eq!(app.snapshots.stats().builds(), 1, "the probes built once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -80,8 +80,10 @@ async fn database_going_away_shows_the_last_good_snapshot_as_stale() {
     // prefer_socket=false: mysql_async would otherwise notice the server is
     // local and switch to its Unix socket, around the proxy.
     let url = format!("{}?prefer_socket=false", with_address(db.url(), proxy.addr));
+    let grace = Duration::from_secs(1);
     let app = spawn_app_on(&url, |s| {
         s.cache.ttl = ttl;
+        s.cache.ready_grace = grace;
         s.database.connect_timeout = Duration::from_secs(1);
     })
     .await;
@@ -107,10 +109,17 @@ async fn database_going_away_shows_the_last_good_snapshot_as_stale() {
     let api = app.get("/api/fleet").await;
     assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(api.headers()[RETRY_AFTER], "5");
+    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
+    assert!(app.snapshots.last_failure().is_some());
+    // Readiness outlives the outage by ttl + ready_grace from the last good
+    // build, then goes.
+    let last_good = app.snapshots.last_good().expect("a good snapshot");
+    if last_good.built_instant.elapsed() < ttl + grace {
+        assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    }
+    tokio::time::sleep((ttl + grace).saturating_sub(last_good.built_instant.elapsed())).await;
     assert_eq!(
         app.get("/readyz").await.status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
-    assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
-    assert!(app.snapshots.last_failure().is_some());
 }

@@ -3,7 +3,7 @@
 //! environment variables.
 
 use crate::support::repo_file;
-use fleetd::settings::{ConfigSource, Settings};
+use fleetd::settings::{ConfigSource, NumericKey, Settings, NUMERIC_KEYS};
 use std::collections::BTreeMap;
 
 const EXAMPLE: &str = "deploy/fleetd.toml.example";
@@ -40,10 +40,25 @@ fn code(cell: &str) -> String {
     cell.split('`').nth(1).unwrap_or_default().to_owned()
 }
 
+/// The lines of the doc's section `## {title}`.
+fn doc_section(title: &str) -> Vec<String> {
+    let doc = repo_file(DOC);
+    let heading = format!("## {title}");
+    let start = doc
+        .lines()
+        .position(|line| line == heading)
+        .unwrap_or_else(|| panic!("{DOC}: no {heading:?}"));
+    doc.lines()
+        .skip(start + 1)
+        .take_while(|line| !line.starts_with("## "))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// `section.key` → (default, environment variable), from the doc's table.
 fn documented_keys() -> BTreeMap<String, (String, String)> {
-    repo_file(DOC)
-        .lines()
+    doc_section("Keys")
+        .iter()
         .filter(|line| line.starts_with("| `"))
         .map(|line| {
             let cells: Vec<&str> = line.split(" | ").collect();
@@ -96,5 +111,77 @@ fn the_example_the_docs_and_the_settings_name_the_same_keys() {
             .unwrap_or_else(|e| panic!("{variable}={value}: {e}"));
         loaded.source = None;
         assert_eq!(loaded, Settings::default(), "{variable}={value}");
+    }
+}
+
+/// The rows of the doc's "Ranges" table: (key, default, min, max, unit).
+fn documented_ranges() -> Vec<(String, u64, u64, u64, String)> {
+    let number = |cell: &str, line: &str| -> u64 {
+        cell.trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{DOC}: not a number in {line}"))
+    };
+    doc_section("Ranges")
+        .iter()
+        .filter(|line| {
+            line.starts_with("| ") && !line.starts_with("| range of") && !line.starts_with("|---")
+        })
+        .map(|line| {
+            let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
+            assert_eq!(cells.len(), 5, "{DOC}: a ranges row has 5 cells: {line}");
+            (
+                cells[0].to_owned(),
+                number(cells[1], line),
+                number(cells[2], line),
+                number(cells[3], line),
+                cells[4].to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 15: every numeric key has a documented range, and the code
+/// enforces exactly that range: both ends load, one past either does not,
+/// and the message names the key.
+#[test]
+fn every_numeric_key_has_the_documented_range_and_it_is_enforced() {
+    let documented = documented_ranges();
+    assert_eq!(
+        documented.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(),
+        NUMERIC_KEYS.iter().map(|k| k.key).collect::<Vec<_>>(),
+        "the Ranges table of {DOC} lists the numeric keys of the code, in order"
+    );
+    let example = example_keys();
+    for (key, default, min, max, unit) in &documented {
+        let code = NumericKey::of(key).expect("a numeric key");
+        assert_eq!((code.min, code.max), (*min, *max), "{key}: range in {DOC}");
+        assert!(
+            unit.starts_with(code.unit),
+            "{key}: unit {unit:?} vs {:?}",
+            code.unit
+        );
+        assert_eq!(
+            example[key],
+            default.to_string(),
+            "{key}: the default in {EXAMPLE}"
+        );
+        assert!(
+            (min..=max).contains(&default),
+            "{key}: the default is in range"
+        );
+        let (section, name) = key.split_once('.').expect("section.key");
+        let load =
+            |value: u64| Settings::from_toml_str(&format!("[{section}]\n{name} = {value}\n"));
+        for value in [*min, *max] {
+            load(value).unwrap_or_else(|e| panic!("{key} = {value} must load: {e}"));
+        }
+        let mut outside = vec![max + 1];
+        if *min > 0 {
+            outside.push(min - 1);
+        }
+        for value in outside {
+            let err = load(value).expect_err("outside the range").to_string();
+            assert!(err.contains(key.as_str()), "{key} = {value}: {err}");
+        }
     }
 }

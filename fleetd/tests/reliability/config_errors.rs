@@ -98,7 +98,7 @@ fn every_broken_configuration_stops_startup_with_status_2_and_a_message_naming_t
             "TOML: integer beyond i64",
             format!("{base}[cache]\nttl_ms = 18446744073709551616\n"),
             vec![],
-            "case-3.toml",
+            "cache.ttl_ms",
         ),
         (
             "wrong type: string for a number",
@@ -240,6 +240,12 @@ fn every_broken_configuration_stops_startup_with_status_2_and_a_message_naming_t
             "fleet.heartbeat_grace_sec",
         ),
         (
+            "wrong type: a quoted number",
+            format!("{base}[fleet]\nbucket_total = \"1000\"\n"),
+            vec![],
+            "fleet.bucket_total",
+        ),
+        (
             "environment: unknown key",
             base.to_owned(),
             vec![("FLEETD_SERVER__LISTEN_ADDR", "x")],
@@ -279,7 +285,7 @@ fn every_broken_configuration_stops_startup_with_status_2_and_a_message_naming_t
         (
             "config path is a directory",
             dir.path().to_owned(),
-            dir.path().display().to_string(),
+            format!("{} is a directory", dir.path().display()),
         ),
         (
             "config file missing",
@@ -310,10 +316,85 @@ fn every_broken_configuration_stops_startup_with_status_2_and_a_message_naming_t
 
     record(
         "broken_configuration",
-        "the fleetd binary with 31 broken configurations: TOML syntax, duplicate keys, wrong types, out-of-range \
-         values, invalid values, unknown keys/sections, missing or unreadable password file, bad environment \
-         variables, invalid UTF-8, a directory or missing file as --config",
+        &format!(
+            "the fleetd binary with {} broken configurations: TOML syntax, duplicate keys, wrong types (a \
+             quoted number too), out-of-range values, invalid values, unknown keys/sections, missing or unreadable password file, bad environment variables, invalid \
+             UTF-8, a directory or missing file as --config",
+            cases.len() + 3
+        ),
         "exit status 2 and `fleetd: configuration error: …` naming the key (TOML syntax errors: the file, line and column); no panic",
         &[("cases", (cases.len() + 3).to_string()), ("slowest exit", ms(slowest))],
+    );
+}
+
+/// Issue 15, item 1: every numeric key given the largest values TOML and
+/// the integer types hold, and one past its documented maximum, in the file
+/// and in its environment variable. fleetd used to panic ("overflow when
+/// adding durations"), abort on a huge allocation after "listening"
+/// (`pool_max = 4294967296`) or say "number too large to fit in target
+/// type" naming no key; each must stop startup with status 2 naming the key.
+#[test]
+fn extreme_numbers_in_every_numeric_key_stop_startup_naming_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let base = "[server]\nlisten = \"127.0.0.1:0\"\n";
+    let mut cases = 0;
+    let mut slowest = Duration::ZERO;
+    let mut wrong = Vec::new();
+    for key in fleetd::settings::NUMERIC_KEYS {
+        let (section, name) = key.key.split_once('.').expect("section.key");
+        let past_max = (key.max + 1).to_string();
+        let values = [
+            "9223372036854775807",
+            "4294967296",
+            "18446744073709551615",
+            "-1",
+            past_max.as_str(),
+        ];
+        for value in values {
+            let variable = format!("FLEETD_{}__{}", section.to_uppercase(), name.to_uppercase());
+            for in_file in [true, false] {
+                let path = dir.path().join(format!("{}-{cases}.toml", key.key));
+                let text = if in_file {
+                    format!("{base}[{section}]\n{name} = {value}\n")
+                } else {
+                    base.to_owned()
+                };
+                std::fs::write(&path, text).expect("write config");
+                let env: Vec<(&str, &str)> = if in_file {
+                    vec![]
+                } else {
+                    vec![(variable.as_str(), value)]
+                };
+                let out = run(
+                    &["serve".as_ref(), "--config".as_ref(), path.as_os_str()],
+                    &env,
+                );
+                cases += 1;
+                slowest = slowest.max(out.took);
+                let ok = out.code == Some(2)
+                    && out.stderr.contains(key.key)
+                    && !out.stderr.contains("panicked")
+                    && !out.stderr.contains("target type");
+                if !ok {
+                    let place = if in_file { "file" } else { "environment" };
+                    wrong.push(format!(
+                        "{} = {value} ({place}): status {:?}: {}",
+                        key.key, out.code, out.stderr
+                    ));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n---\n"));
+    record(
+        "extreme_configuration",
+        &format!(
+            "the fleetd binary with each of the {} numeric keys set to 2^63-1, 2^32, 2^64-1, -1 and its maximum + 1, \
+             in the file and in its FLEETD_* variable",
+            fleetd::settings::NUMERIC_KEYS.len()
+        ),
+        "exit status 2 and `invalid value for `KEY`: N is out of range: from MIN to MAX UNIT`; never a panic, \
+         an abort or \"too large to fit in target type\"",
+        &[("cases", cases.to_string()), ("slowest exit", ms(slowest))],
     );
 }

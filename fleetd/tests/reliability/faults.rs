@@ -177,10 +177,9 @@ async fn a_database_dying_mid_run_shows_the_last_good_snapshot_with_its_age_and_
     let api = app.get("/api/fleet").await;
     assert_eq!(api.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(api.headers()[RETRY_AFTER], "5");
-    assert_eq!(
-        app.get("/readyz").await.status(),
-        StatusCode::SERVICE_UNAVAILABLE
-    );
+    // A 2 s outage does not take the instance out of its load balancer:
+    // the last good snapshot is well within ttl + ready_grace (30 s).
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
     assert_eq!(app.get("/healthz").await.status(), StatusCode::OK);
 
     let stats = app.snapshots.stats().snapshot();
@@ -225,7 +224,8 @@ async fn a_database_dying_mid_run_shows_the_last_good_snapshot_with_its_age_and_
         "dies_mid_run",
         "proxy cuts every open connection and refuses new ones for 2.2 s, then forwards again",
         "page 200 with the last good snapshot under the stale banner (its age shown), api 503 + Retry-After, \
-         readyz 503, healthz 200; fresh again without a restart",
+         readyz still 200 (last good snapshot within ttl + ready_grace), healthz 200; fresh again without a \
+         restart",
         &[
             ("outage", ms(died.elapsed() - back.elapsed())),
             ("banner age", format!("{age} s")),
@@ -727,4 +727,140 @@ async fn a_drift_result_for_the_old_bucket_total_is_not_served_after_a_reload() 
         after["projection_drift"]
     );
     assert_eq!(after["projection_drift"]["error"], "not checked yet");
+}
+
+/// The most a health, readiness or metrics answer may take under any
+/// database fault (issue 15, item 4).
+const PROBE_LIMIT: Duration = Duration::from_millis(100);
+
+/// `fleetd_snapshot_available` and whether the fleet series are present.
+async fn availability(app: &TestApp) -> (bool, bool) {
+    let text = metrics_text(&app.client, &app.address)
+        .await
+        .expect("/metrics answers 200");
+    let available = text.lines().any(|l| l == "fleetd_snapshot_available 1");
+    (available, text.contains("fleetd_fleet_status"))
+}
+
+/// Probes `/healthz`, `/readyz` and `/metrics` every 50 ms while the
+/// database misbehaves: every answer within [`PROBE_LIMIT`]; ready while the
+/// last good snapshot is within `ttl + ready_grace`, not ready after; ready
+/// again once the database is back.
+async fn probes_answer_at_once_under(fault: Mode, scenario: &str, injected: &str) {
+    let grace = Duration::from_secs(2);
+    let (_db, proxy, app) = proxied(Mode::Forward, |s| {
+        s.cache.ready_grace = grace;
+    })
+    .await;
+    assert_eq!(app.get("/api/fleet").await.status(), StatusCode::OK);
+    assert_eq!(app.get("/readyz").await.status(), StatusCode::OK);
+    assert_eq!(availability(&app).await, (true, true));
+    let ready_for = app.settings.cache.ttl + grace;
+    // The newest good snapshot and its age (a build under way when the
+    // fault starts may still finish).
+    let good = || {
+        let good = app.snapshots.last_good().expect("a good snapshot");
+        (good.built_instant, good.built_instant.elapsed())
+    };
+
+    proxy.set_mode(fault).await;
+    let faulted = Instant::now();
+    let mut latencies = crate::support::Latencies::default();
+    let mut ready_while_recent = 0;
+    let mut unready_after = 0;
+    let mut unavailable_seen = false;
+    while faulted.elapsed() < ready_for + Duration::from_secs(2) {
+        for path in ["/healthz", "/readyz", "/metrics"] {
+            let (built_before, age_before) = good();
+            let (response, took) = timed(app.get(path)).await;
+            let (built_after, age_after) = good();
+            latencies.push(took);
+            assert!(
+                took <= PROBE_LIMIT,
+                "{path} took {took:?} (limit {PROBE_LIMIT:?}) {:?} into the fault",
+                faulted.elapsed()
+            );
+            let status = response.status();
+            let body = response.text().await.expect("body");
+            match path {
+                "/healthz" => assert_eq!(status, StatusCode::OK),
+                "/metrics" => {
+                    assert_eq!(status, StatusCode::OK);
+                    let available = body.lines().any(|l| l == "fleetd_snapshot_available 1");
+                    // Once a build failed, the old fleet is not repeated.
+                    assert_eq!(available, body.contains("fleetd_fleet_status"), "{body}");
+                    unavailable_seen |= !available;
+                }
+                // (A probe during which a new snapshot arrived proves nothing.)
+                _ if built_before != built_after => {}
+                _ => {
+                    if age_after < ready_for {
+                        assert_eq!(status, StatusCode::OK, "ready within the grace: {body}");
+                        ready_while_recent += 1;
+                    } else if age_before > ready_for {
+                        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+                        unready_after += 1;
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(ready_while_recent > 0 && unready_after > 0);
+    assert!(
+        unavailable_seen,
+        "a failed build shows as fleetd_snapshot_available 0"
+    );
+
+    proxy.set_mode(Mode::Forward).await;
+    let healed = Instant::now();
+    wait_until(Duration::from_secs(20), || async {
+        app.get("/readyz").await.status() == StatusCode::OK
+    })
+    .await;
+    let ready_again = healed.elapsed();
+    wait_until(Duration::from_secs(10), || async {
+        availability(&app).await == (true, true)
+    })
+    .await;
+
+    record(
+        scenario,
+        injected,
+        "`/healthz`, `/readyz`, `/metrics` answer from state, never waiting for a build: all within 100 ms; \
+         readyz 200 while the last good snapshot is younger than ttl + ready_grace, 503 after, 200 again \
+         once the database is back; /metrics 200 with `fleetd_snapshot_available 0` and no fleet series once \
+         a build failed",
+        &[
+            ("probes", format!("{} ({})", latencies.len(), latencies.summary())),
+            ("ready window", format!("ttl {} + grace {}", ms(app.settings.cache.ttl), ms(grace))),
+            (
+                "readyz answers",
+                format!("{ready_while_recent}× 200 within the window, {unready_after}× 503 after it"),
+            ),
+            ("ready again after the database returned", ms(ready_again)),
+        ],
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_metrics_answer_within_100_ms_from_a_black_holed_database() {
+    probes_answer_at_once_under(
+        Mode::BlackHole,
+        "readiness_black_hole",
+        "proxy black-holes the database (accepts, never answers) for ttl + ready_grace + 2 s; \
+         probes every 50 ms",
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_and_metrics_answer_within_100_ms_from_a_slow_database() {
+    probes_answer_at_once_under(
+        Mode::Delay(Duration::from_secs(2)),
+        "readiness_slow",
+        "proxy delays every reply by 2 s (beyond the 500 ms statement limit + 1 s margin) for \
+         ttl + ready_grace + 2 s; probes every 50 ms",
+    )
+    .await;
 }

@@ -8,6 +8,9 @@
 //! between fleetd and the shared MariaDB, or with table locks held by the
 //! test on its own scratch database: the shared server is never stopped.
 
+#[path = "../api/child.rs"]
+#[allow(dead_code)] // shared with the api tests, which use all of it
+mod child;
 #[path = "../api/helpers.rs"]
 mod helpers;
 
@@ -19,4 +22,5 @@ mod hostile_rows;
 mod leaks;
 mod soak;
 mod support;
+mod tasks;
 mod tls;

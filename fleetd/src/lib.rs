@@ -10,12 +10,15 @@
 //! - [`routes`]: thin handlers that ask the service for a snapshot and draw
 //!   it with [`page`] (the server-rendered HTML, maud) or [`metrics`] (the
 //!   one Prometheus registry); [`middleware`]: method filter and headers.
+//! - [`links`]: the `links.host_dashboard` template (links to each
+//!   process's own dashboard).
 //! - [`cli`], [`serve`], [`check`], [`demo`]: the command line.
 
 pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod history;
+pub mod links;
 pub mod logging;
 pub mod metrics;
 pub mod middleware;

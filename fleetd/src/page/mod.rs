@@ -9,6 +9,7 @@
 //! auto-refresh (with a pause control) and live relative times.
 
 mod coverage;
+mod dashboard;
 mod delivery;
 mod dependencies;
 mod drift;
@@ -27,6 +28,7 @@ mod tests;
 pub use filter::{FilterError, ProcessFilter, StatusFilter};
 
 use crate::history::Transition;
+use crate::links::HostDashboard;
 use chrono::{DateTime, Utc};
 use fleet_core::snapshot::ProcessEntry;
 use fleet_core::FleetSnapshot;
@@ -64,6 +66,9 @@ pub struct PageContext<'a> {
     /// `false` when `status_since` is only when fleetd started recording
     /// (no transition seen yet): the status may be older.
     pub status_since_exact: bool,
+    /// `links.host_dashboard`: when set, process rows, bucket-owner rows and
+    /// a next action concerning one host link to the dashboard.
+    pub host_dashboard: Option<&'a HostDashboard>,
 }
 
 /// Everything the page of one process (`/fleet/process/{process_id}`) is
@@ -80,6 +85,9 @@ pub struct ProcessPageContext<'a> {
     pub now: DateTime<Utc>,
     /// Set when this is the last good snapshot because the latest build failed.
     pub stale: Option<StaleNotice>,
+    /// `links.host_dashboard`: when set, the page links to the process's
+    /// own dashboard.
+    pub host_dashboard: Option<&'a HostDashboard>,
 }
 
 /// The process with this id, if the snapshot has one.

@@ -24,13 +24,15 @@ pub use drift::DriftSlot;
 pub use prepared::PreparedSnapshot;
 pub use service::{PageSnapshot, SnapshotService, FAILED_BUILD_BACKOFF, SLOW_REASON, STALE_REASON};
 
+use crate::links::HostDashboard;
 use crate::settings::Settings;
 use fleet_core::Thresholds;
 use fleet_sql::SqlError;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The settings a running fleetd can change on SIGHUP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveConfig {
     pub thresholds: Thresholds,
     /// Zero: no caching beyond sharing one in-flight build.
@@ -39,6 +41,11 @@ pub struct LiveConfig {
     /// How long a request waits for a build before it is answered without
     /// it (the build goes on and serves later requests).
     pub build_wait: Duration,
+    /// `links.host_dashboard`. The routes read it together with the
+    /// snapshot they draw: a reload bumps the cache generation after
+    /// storing it, so a snapshot built after a reload is never drawn (nor
+    /// its default page kept) with the template from before.
+    pub host_dashboard: Option<Arc<HostDashboard>>,
 }
 
 impl LiveConfig {
@@ -48,6 +55,7 @@ impl LiveConfig {
             cache_ttl: settings.cache.ttl,
             drift_interval: settings.cache.drift_interval,
             build_wait: settings.cache.build_wait,
+            host_dashboard: settings.links.host_dashboard.clone().map(Arc::new),
         }
     }
 }

@@ -8,6 +8,7 @@ mod config;
 mod demo;
 mod helpers;
 mod history;
+mod links;
 mod metrics;
 mod routes;
 mod signals;

@@ -48,6 +48,11 @@ pub struct CheckArgs {
     /// of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Check the dynamic-ownership cutover checklist instead of the fleet
+    /// status: exit 0 when every expectation passes, 2 when one fails, 3
+    /// when one is unknown (with --json: the checklist as JSON).
+    #[arg(long)]
+    pub cutover: bool,
 }
 
 impl CheckArgs {
@@ -178,6 +183,19 @@ mod tests {
                 assert_eq!(args.config_source(), ConfigSource::explicit("/z.toml"));
             }
             other => panic!("expected check, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn check_takes_cutover_with_or_without_json() {
+        for (args, json) in [
+            (&["check", "--cutover"][..], false),
+            (&["check", "--cutover", "--json"][..], true),
+        ] {
+            match parse(args).expect("parses").into_command() {
+                Command::Check(args) => assert!(args.cutover && args.json == json),
+                other => panic!("expected check, got {other:?}"),
+            }
         }
     }
 

@@ -9,6 +9,7 @@
 //! auto-refresh (with a pause control) and live relative times.
 
 mod coverage;
+mod cutover;
 mod dashboard;
 mod delivery;
 mod dependencies;
@@ -25,6 +26,7 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
+pub use cutover::{outcome_badge, CutoverPageContext};
 pub use filter::{FilterError, ProcessFilter, StatusFilter};
 
 use crate::history::Transition;
@@ -154,6 +156,11 @@ impl Render for FleetSections<'_, '_> {
 /// The page of one process (`/fleet/process/{process_id}`).
 pub fn process_page(ctx: &ProcessPageContext<'_>) -> Markup {
     process::page(ctx)
+}
+
+/// The dynamic-ownership cutover checklist (`/fleet/cutover`).
+pub fn cutover_page(ctx: &CutoverPageContext<'_>) -> Markup {
+    cutover::page(ctx)
 }
 
 /// A complete HTML error page (e.g. 400, 404, 405, 503 without any snapshot).

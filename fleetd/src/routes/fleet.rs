@@ -122,7 +122,7 @@ pub async fn process(
     ))
 }
 
-fn html(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
+pub(super) fn html(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::html())
         .body(body)

@@ -5,6 +5,7 @@
 mod check;
 mod child;
 mod config;
+mod cutover;
 mod demo;
 mod helpers;
 mod history;

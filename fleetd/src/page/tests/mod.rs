@@ -8,6 +8,7 @@
 
 mod badges;
 mod coverage;
+mod cutover;
 mod dashboards;
 mod fleet_page;
 mod links;

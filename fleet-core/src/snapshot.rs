@@ -105,6 +105,19 @@ pub struct Summary {
     pub deliverer_processes: u64,
     pub dependency_red_count: u64,
     pub dependency_amber_count: u64,
+    /// Additive: when the next action asks to open host dashboards (red
+    /// processes, amber processes, a red dependency), the hosts it concerns,
+    /// each once, most urgent first; empty for every other action. A view
+    /// links the action to a dashboard when there is exactly one.
+    pub next_action_hosts: Vec<ActionHost>,
+}
+
+/// One host a next action concerns, with the process whose dashboard to
+/// open there: the most urgent of the concerned processes on that host.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionHost {
+    pub host_id: String,
+    pub process_id: String,
 }
 
 /// One entry of a process's `dependency_health` JSON array.

@@ -3,7 +3,8 @@
 
 use crate::processes::{Health, Processes};
 use crate::snapshot::{
-    BucketCoverage, Delivery, DependencyRollup, Issue, ProjectionDrift, Summary,
+    ActionHost, BucketCoverage, Delivery, DependencyRollup, Issue, ProcessEntry, ProjectionDrift,
+    Summary,
 };
 use crate::status::Status;
 use crate::{coverage, delivery, drift};
@@ -114,11 +115,12 @@ pub fn summarize(s: Sections<'_>) -> Summary {
         Status::Amber => MSG_AMBER,
         Status::Green => MSG_GREEN,
     };
-    let action = next_action(&s, status, stale, red, amber, monitor_processes);
+    let (action, next_action_hosts) = next_action(&s, status, stale, red, amber, monitor_processes);
     Summary {
         status,
         message: message.to_owned(),
         suggested_next_action: action,
+        next_action_hosts,
         issues: issues.iter().map(|i| i.text.clone()).collect(),
         issue_details: issues,
         red_processes: red,
@@ -199,6 +201,8 @@ fn issues(s: &Sections<'_>, monitor_processes: u64) -> Vec<Issue> {
     all
 }
 
+/// The next action, and the hosts it concerns when it asks to open host
+/// dashboards (see [`Summary::next_action_hosts`]).
 fn next_action(
     s: &Sections<'_>,
     status: Status,
@@ -206,45 +210,88 @@ fn next_action(
     red_processes: u64,
     amber_processes: u64,
     monitor_processes: u64,
-) -> String {
+) -> (String, Vec<ActionHost>) {
+    let text = |action: &str| (action.to_owned(), Vec::new());
     let red_dependency = s.dependencies.iter().find(|d| d.status == Status::Red);
     if stale > 0 {
-        ACTION_STALE.to_owned()
+        text(ACTION_STALE)
     } else if s.coverage.status == Status::Red {
         if coverage::red_only_unreadable(s.coverage) {
-            action_check_access("bucket coverage")
+            (action_check_access("bucket coverage"), Vec::new())
         } else {
-            ACTION_COVERAGE_RED.to_owned()
+            text(ACTION_COVERAGE_RED)
         }
     } else if s.drift.status == Status::Red {
         if drift::red_only_unreadable(s.drift) {
-            action_check_access("projection drift")
+            (action_check_access("projection drift"), Vec::new())
         } else {
-            ACTION_DRIFT_RED.to_owned()
+            text(ACTION_DRIFT_RED)
         }
     } else if s.delivery.status == Status::Red {
         if delivery::red_only_unreadable(s.delivery) {
-            action_check_access("delivery queues")
+            (action_check_access("delivery queues"), Vec::new())
         } else {
-            ACTION_DELIVERY_RED.to_owned()
+            text(ACTION_DELIVERY_RED)
         }
     } else if red_processes > 0 {
-        ACTION_RED_PROCESSES.to_owned()
+        (
+            ACTION_RED_PROCESSES.to_owned(),
+            hosts_of_processes(&s.processes.entries, Status::Red),
+        )
     } else if s.delivery.status == Status::Amber {
-        ACTION_DELIVERY_AMBER.to_owned()
+        text(ACTION_DELIVERY_AMBER)
     } else if s.delivery.posture.status == Status::Amber {
-        ACTION_POSTURE_AMBER.to_owned()
+        text(ACTION_POSTURE_AMBER)
     } else if s.coverage.status == Status::Amber {
-        ACTION_COVERAGE_AMBER.to_owned()
+        text(ACTION_COVERAGE_AMBER)
     } else if monitor_processes == 0 {
-        ACTION_NO_MONITORS.to_owned()
+        text(ACTION_NO_MONITORS)
     } else if amber_processes > 0 {
-        ACTION_AMBER_PROCESSES.to_owned()
+        (
+            ACTION_AMBER_PROCESSES.to_owned(),
+            hosts_of_processes(&s.processes.entries, Status::Amber),
+        )
     } else if let Some(dependency) = red_dependency {
-        action_red_dependency(&dependency.name)
+        (
+            action_red_dependency(&dependency.name),
+            distinct_hosts(
+                dependency
+                    .not_green
+                    .iter()
+                    .filter(|report| report.counted_as == Status::Red)
+                    .map(|report| (report.host_id.as_str(), report.process_id.as_str())),
+            ),
+        )
     } else if status != Status::Green {
-        ACTION_REVIEW_ISSUES.to_owned()
+        text(ACTION_REVIEW_ISSUES)
     } else {
-        ACTION_HEALTHY.to_owned()
+        text(ACTION_HEALTHY)
     }
+}
+
+/// The hosts of the fresh processes whose health counts as `health` (stale
+/// processes have their own action, which names no dashboard).
+fn hosts_of_processes(entries: &[ProcessEntry], health: Status) -> Vec<ActionHost> {
+    distinct_hosts(
+        entries
+            .iter()
+            .filter(|entry| !entry.stale && Health::of(entry).effective() == health)
+            .map(|entry| (entry.host_id.as_str(), entry.process_id.as_str())),
+    )
+}
+
+/// Each host once, with its first process, in the order given (processes
+/// come most urgent first).
+fn distinct_hosts<'a>(reports: impl Iterator<Item = (&'a str, &'a str)>) -> Vec<ActionHost> {
+    let mut seen = std::collections::BTreeSet::new();
+    let mut hosts = Vec::new();
+    for (host_id, process_id) in reports {
+        if seen.insert(host_id) {
+            hosts.push(ActionHost {
+                host_id: host_id.to_owned(),
+                process_id: process_id.to_owned(),
+            });
+        }
+    }
+    hosts
 }

@@ -29,6 +29,7 @@ fn render(c: &mut Criterion) {
         history: &[],
         status_since: None,
         status_since_exact: false,
+        host_dashboard: None,
     };
     let html = page::fleet_page(&ctx(&ProcessFilter::NONE)).into_string();
     let json = serde_json::to_vec(&snapshot).expect("the snapshot serialises");

@@ -6,6 +6,11 @@
 //! complete JSON with `--json`) and exits with the monitoring-plugin
 //! convention: 0 green, 1 amber, 2 red, 3 unknown.
 //!
+//! With `--cutover` it prints the dynamic-ownership cutover checklist
+//! ([`fleet_core::cutover`]) of that snapshot instead (or, with `--json`,
+//! the checklist as JSON) and exits 0 when every expectation passes, 2 when
+//! one fails, 3 when none fails but one is unknown.
+//!
 //! Unknown (3) means no verdict: a configuration that cannot be loaded or a
 //! database that cannot be read. stdout then says `UNKNOWN: …` (or, with
 //! `--json`, `{"status":"unknown","error":…}`) and stderr carries the
@@ -15,6 +20,7 @@ use crate::cli::CheckArgs;
 use crate::logging;
 use crate::settings::Settings;
 use crate::snapshots::{LiveConfig, PreparedSnapshot, SnapshotService};
+use fleet_core::cutover::{cutover_checklist, Cutover, Outcome};
 use fleet_core::snapshot::rfc3339;
 use fleet_core::Status;
 use fleet_sql::FleetReader;
@@ -37,6 +43,16 @@ pub fn exit_code(status: Status) -> u8 {
         Status::Green => EXIT_GREEN,
         Status::Amber => EXIT_AMBER,
         Status::Red => EXIT_RED,
+    }
+}
+
+/// The exit status of a cutover checklist: a pass is green, a failure red,
+/// and an expectation that cannot be confirmed is no verdict at all.
+pub fn cutover_exit_code(outcome: Outcome) -> u8 {
+    match outcome {
+        Outcome::Pass => EXIT_GREEN,
+        Outcome::Fail => EXIT_RED,
+        Outcome::Unknown => EXIT_UNKNOWN,
     }
 }
 
@@ -85,6 +101,32 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let code = match outcome {
+        Ok(prepared) if args.cutover => {
+            let checklist = cutover_checklist(&prepared.snapshot);
+            let text = if args.json {
+                serde_json::to_string(&checklist)
+            } else {
+                Ok(cutover_text(&prepared, &checklist))
+            };
+            match text {
+                Ok(text) => {
+                    let _ = writeln!(out, "{text}");
+                    cutover_exit_code(checklist.outcome)
+                }
+                // Strings and enums only: not expected, but never a verdict.
+                Err(err) => {
+                    eprintln!("fleetd check: serialising the checklist failed: {err}");
+                    let line = if args.json {
+                        serde_json::json!({ "outcome": "unknown", "error": "internal error" })
+                            .to_string()
+                    } else {
+                        "UNKNOWN: cutover checklist unknown: internal error".to_owned()
+                    };
+                    let _ = writeln!(out, "{line}");
+                    EXIT_UNKNOWN
+                }
+            }
+        }
         Ok(prepared) => {
             let text = if args.json {
                 String::from_utf8_lossy(&prepared.json).into_owned()
@@ -96,10 +138,15 @@ pub fn run(args: &CheckArgs) -> ExitCode {
         }
         Err(err) => {
             eprintln!("fleetd check: {err}");
-            let line = if args.json {
-                serde_json::json!({ "status": "unknown", "error": err.summary() }).to_string()
+            let (key, what) = if args.cutover {
+                ("outcome", "cutover checklist")
             } else {
-                format!("UNKNOWN: fleet status unknown: {}", err.summary())
+                ("status", "fleet status")
+            };
+            let line = if args.json {
+                serde_json::json!({ key: "unknown", "error": err.summary() }).to_string()
+            } else {
+                format!("UNKNOWN: {what} unknown: {}", err.summary())
             };
             let _ = writeln!(out, "{line}");
             EXIT_UNKNOWN
@@ -167,6 +214,40 @@ pub fn summary_text(prepared: &PreparedSnapshot) -> String {
     text
 }
 
+/// The checklist for people: `OUTCOME: …`, one line per expectation
+/// (outcome, title, figure) with its fix under it when it is not a pass,
+/// and when the data is from.
+pub fn cutover_text(prepared: &PreparedSnapshot, checklist: &Cutover) -> String {
+    let snap = &prepared.snapshot;
+    let mut text = String::new();
+    let _ = writeln!(
+        text,
+        "{}: dynamic-ownership cutover checklist",
+        checklist.outcome.as_str().to_uppercase()
+    );
+    for item in &checklist.items {
+        let _ = writeln!(
+            text,
+            "  {:<7}  {}: {}",
+            item.outcome.as_str(),
+            item.title,
+            item.figure
+        );
+        if let Some(fix) = &item.fix {
+            let _ = writeln!(text, "           fix: {fix}");
+        }
+    }
+    let _ = write!(
+        text,
+        "generated {} (database clock)",
+        rfc3339::format(&snap.generated_at)
+    );
+    if let Some(checked) = snap.projection_drift.checked_at {
+        let _ = write!(text, "; drift checked {}", rfc3339::format(&checked));
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +258,12 @@ mod tests {
         assert_eq!(exit_code(Status::Amber), 1);
         assert_eq!(exit_code(Status::Red), 2);
         assert_eq!(EXIT_UNKNOWN, 3);
+    }
+
+    #[test]
+    fn cutover_exit_codes_are_pass_0_fail_2_unknown_3() {
+        assert_eq!(cutover_exit_code(Outcome::Pass), 0);
+        assert_eq!(cutover_exit_code(Outcome::Fail), 2);
+        assert_eq!(cutover_exit_code(Outcome::Unknown), 3);
     }
 }

@@ -143,6 +143,19 @@ mod tests {
     }
 
     #[test]
+    fn check_takes_cutover_with_or_without_json() {
+        for (args, json) in [
+            (&["check", "--cutover"][..], false),
+            (&["check", "--cutover", "--json"][..], true),
+        ] {
+            match parse(args).expect("parses").into_command() {
+                Command::Check(args) => assert!(args.cutover && args.json == json),
+                other => panic!("expected check, got {other:?}"),
+            }
+        }
+    }
+
+    #[test]
     fn demo_has_local_defaults() {
         match parse(&["demo"]).expect("parses").into_command() {
             Command::Demo(args) => {

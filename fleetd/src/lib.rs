@@ -12,12 +12,15 @@
 //!   one Prometheus registry); [`middleware`]: method filter and headers.
 //! - [`tasks`]: background tasks (reload, drift refresher) that survive
 //!   their own panics.
+//! - [`links`]: the `links.host_dashboard` template (links to each
+//!   process's own dashboard).
 //! - [`cli`], [`serve`], [`check`], [`demo`]: the command line.
 
 pub mod check;
 pub mod cli;
 pub mod demo;
 pub mod history;
+pub mod links;
 pub mod logging;
 pub mod metrics;
 pub mod middleware;

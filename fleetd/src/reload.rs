@@ -3,7 +3,8 @@
 //! A reload re-reads the same file and environment as startup. When the new
 //! configuration is valid, the settings that can change while running are
 //! applied: the thresholds and cache TTL (through
-//! [`SnapshotService::apply`]), the drift interval and the log level. The
+//! [`SnapshotService::apply`]), the drift interval, the host-dashboard link
+//! template and the log level. The
 //! server and database sections need a restart; a change there is logged and
 //! ignored. When the new configuration is broken, nothing changes and the
 //! error is returned (the signal handler logs it).
@@ -114,6 +115,9 @@ impl ReloadHandle {
         if new.log.level != current.log.level {
             applied.push("log.level");
         }
+        if new.links != current.links {
+            applied.push(crate::links::KEY);
+        }
 
         // Always apply (even when nothing changed): a reload is also how an
         // operator asks for a fresh snapshot.
@@ -125,6 +129,7 @@ impl ReloadHandle {
         current.fleet = new.fleet;
         current.cache = new.cache;
         current.log = new.log;
+        current.links = new.links;
         Ok(ReloadOutcome {
             applied,
             needs_restart,

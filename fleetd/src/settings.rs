@@ -6,6 +6,7 @@
 //! then validated into the typed [`Settings`] the rest of fleetd uses. Every
 //! error names the key (`section.key`) it is about.
 
+use crate::links::HostDashboard;
 use config::{Config, Environment, File, FileFormat};
 use fleet_core::Thresholds;
 use fleet_sql::{CaFile, TlsMode};
@@ -106,6 +107,7 @@ pub struct Settings {
     pub fleet: FleetSettings,
     pub cache: CacheSettings,
     pub log: LogSettings,
+    pub links: LinkSettings,
     /// Where this was loaded from (`None` when built in code, e.g. tests);
     /// SIGHUP re-reads it.
     pub source: Option<ConfigSource>,
@@ -159,6 +161,13 @@ pub struct CacheSettings {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LogSettings {
     pub level: LevelFilter,
+}
+
+/// `[links]`: where the pages link to.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkSettings {
+    /// Each process's own dashboard; `None` (the default) = no links.
+    pub host_dashboard: Option<HostDashboard>,
 }
 
 impl Default for Settings {
@@ -328,12 +337,17 @@ impl Settings {
                 })?,
         };
 
+        let links = LinkSettings {
+            host_dashboard: host_dashboard(&raw.links.host_dashboard)?,
+        };
+
         Ok(Settings {
             server,
             database,
             fleet,
             cache,
             log,
+            links,
             source,
         })
     }
@@ -694,7 +708,7 @@ fn read_config_file(source: &ConfigSource) -> Result<Option<String>, SettingsErr
     }
 }
 /// The sections of the configuration file, upper-cased as in variables.
-const ENV_SECTIONS: [&str; 5] = ["SERVER", "DATABASE", "FLEET", "CACHE", "LOG"];
+const ENV_SECTIONS: [&str; 6] = ["SERVER", "DATABASE", "FLEET", "CACHE", "LOG", "LINKS"];
 
 /// Only `FLEETD_<SECTION>__<KEY>` variables are configuration. Other
 /// `FLEETD_*` names (e.g. the tests' `FLEETD_TEST_DATABASE_URL`) have no `__`
@@ -807,6 +821,19 @@ fn validate_base_path(value: &str) -> Result<String, SettingsError> {
     Ok(value.to_owned())
 }
 
+/// `links.host_dashboard`: "" = no links, else a checked template.
+fn host_dashboard(value: &str) -> Result<Option<HostDashboard>, SettingsError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    HostDashboard::parse(value)
+        .map(Some)
+        .map_err(|e| SettingsError::Invalid {
+            key: crate::links::KEY,
+            reason: e.to_string(),
+        })
+}
+
 fn read_password(path: &Path) -> Result<Secret, SettingsError> {
     let text = std::fs::read_to_string(path).map_err(|source| SettingsError::PasswordFile {
         path: path.to_owned(),
@@ -827,6 +854,7 @@ struct RawSettings {
     fleet: RawFleet,
     cache: RawCache,
     log: RawLog,
+    links: RawLinks,
 }
 
 #[derive(Debug, Deserialize)]
@@ -923,6 +951,12 @@ impl Default for RawLog {
             level: "info".into(),
         }
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawLinks {
+    host_dashboard: String,
 }
 
 #[cfg(test)]

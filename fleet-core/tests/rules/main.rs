@@ -9,6 +9,7 @@ mod cutover;
 mod delivery;
 mod dependencies;
 mod drift;
+mod next_action_hosts;
 mod posture;
 mod processes;
 mod seed_compat;

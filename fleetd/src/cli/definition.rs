@@ -53,6 +53,11 @@ pub struct CheckArgs {
     /// of the summary.
     #[arg(long)]
     pub json: bool,
+    /// Check the dynamic-ownership cutover checklist instead of the fleet
+    /// status: exit 0 when every expectation passes, 2 when one fails, 3
+    /// when one is unknown (with --json: the checklist as JSON).
+    #[arg(long)]
+    pub cutover: bool,
 }
 
 #[derive(Debug, Clone, Args)]

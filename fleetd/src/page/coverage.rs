@@ -5,6 +5,7 @@
 //! percentages of the bar), so it needs neither JavaScript nor inline styles
 //! and scales with the page without distorting its labels.
 
+use super::dashboard::HostLinks;
 use super::filter::ProcessFilter;
 use super::format::{badge, fleet_url, status_badge, time_ago, Tone};
 use super::PageContext;
@@ -216,6 +217,7 @@ fn lane(min: u32, max: u32, total: u32, tone: Tone) -> Markup {
 }
 
 fn hosts_table(ctx: &PageContext<'_>, hosts: &[HostEntry], total: u32) -> Markup {
+    let links = HostLinks::new(ctx.host_dashboard, ctx.snapshot);
     html! {
         div.table-wrap {
             table.grid.hosts {
@@ -240,6 +242,9 @@ fn hosts_table(ctx: &PageContext<'_>, hosts: &[HostEntry], total: u32) -> Markup
                                     &ProcessFilter::NONE.with_host(Some(&host.host_id)).to_query(),
                                     Some("processes"),
                                 )) { (host.host_id) }
+                                @if let Some(link) = links.of_host(&host.host_id) {
+                                    " " (link)
+                                }
                             }
                             td { (badge(tone, word)) " " span.muted { (why) } }
                             td.num { (min) "\u{2013}" (max) }

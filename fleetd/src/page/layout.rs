@@ -51,6 +51,7 @@ pub fn document<M: Render>(doc: &Document<'_, M>) -> Markup {
                     }
                     nav.topnav aria-label="fleetd" {
                         a href=(url(base, "/fleet")) { "fleet" }
+                        a href=(url(base, "/fleet/cutover")) { "cutover" }
                         a href=(url(base, "/api/fleet")) { "JSON" }
                         a href=(url(base, "/api/fleet/history")) { "history JSON" }
                     }

@@ -9,6 +9,8 @@
 //! auto-refresh (with a pause control) and live relative times.
 
 mod coverage;
+mod cutover;
+mod dashboard;
 mod delivery;
 mod dependencies;
 mod drift;
@@ -24,9 +26,11 @@ mod summary;
 #[cfg(test)]
 mod tests;
 
+pub use cutover::{outcome_badge, CutoverPageContext};
 pub use filter::{FilterError, ProcessFilter, StatusFilter};
 
 use crate::history::Transition;
+use crate::links::HostDashboard;
 use chrono::{DateTime, Utc};
 use fleet_core::snapshot::ProcessEntry;
 use fleet_core::FleetSnapshot;
@@ -64,6 +68,9 @@ pub struct PageContext<'a> {
     /// `false` when `status_since` is only when fleetd started recording
     /// (no transition seen yet): the status may be older.
     pub status_since_exact: bool,
+    /// `links.host_dashboard`: when set, process rows, bucket-owner rows and
+    /// a next action concerning one host link to the dashboard.
+    pub host_dashboard: Option<&'a HostDashboard>,
 }
 
 /// Everything the page of one process (`/fleet/process/{process_id}`) is
@@ -80,6 +87,9 @@ pub struct ProcessPageContext<'a> {
     pub now: DateTime<Utc>,
     /// Set when this is the last good snapshot because the latest build failed.
     pub stale: Option<StaleNotice>,
+    /// `links.host_dashboard`: when set, the page links to the process's
+    /// own dashboard.
+    pub host_dashboard: Option<&'a HostDashboard>,
 }
 
 /// The process with this id, if the snapshot has one.
@@ -146,6 +156,11 @@ impl Render for FleetSections<'_, '_> {
 /// The page of one process (`/fleet/process/{process_id}`).
 pub fn process_page(ctx: &ProcessPageContext<'_>) -> Markup {
     process::page(ctx)
+}
+
+/// The dynamic-ownership cutover checklist (`/fleet/cutover`).
+pub fn cutover_page(ctx: &CutoverPageContext<'_>) -> Markup {
+    cutover::page(ctx)
 }
 
 /// A complete HTML error page (e.g. 400, 404, 405, 503 without any snapshot).

@@ -146,6 +146,9 @@ pub fn page(ctx: &ProcessPageContext<'_>) -> Markup {
             a href=(fleet_url(base, &host_filter.to_query(), Some("processes"))) {
                 "processes on " span.id { (p.host_id) }
             }
+            @if let Some(link) = super::dashboard::of_process(ctx.host_dashboard, p) {
+                " \u{b7} " (link)
+            }
         }
         section.verdict.process-head.(head_tone.class()) aria-labelledby="process-title" {
             div.verdict-main {

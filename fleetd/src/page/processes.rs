@@ -74,6 +74,9 @@ fn row(ctx: &PageContext<'_>, p: &ProcessEntry) -> Markup {
                 @if !conventional {
                     span.sub.muted { "host " span.id { (p.host_id) } }
                 }
+                @if let Some(link) = super::dashboard::of_process(ctx.host_dashboard, p) {
+                    span.sub { (link) }
+                }
             }
             td { (p.process_type) " " span.muted[inactive] { "\u{b7} " (p.state) } }
             td.num.(if p.stale { Tone::Red.class() } else { "" }) { (time_ago(ctx.now, p.updated_at)) }

@@ -66,6 +66,9 @@ pub fn verdict(ctx: &PageContext<'_>) -> Markup {
                 p.next {
                     span.label { "next action" }
                     " " (summary.suggested_next_action)
+                    @if let Some(link) = super::dashboard::of_next_action(ctx.host_dashboard, snap) {
+                        " " (link)
+                    }
                 }
                 @if summary.issue_details.is_empty() {
                     p.muted.no-issues { "no issues" }

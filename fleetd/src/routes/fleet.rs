@@ -3,6 +3,7 @@
 
 use super::Paths;
 use crate::history::History;
+use crate::links::HostDashboard;
 use crate::page::{self, FilterError, PageContext, ProcessFilter, ProcessPageContext, StaleNotice};
 use crate::snapshots::{PageSnapshot, PreparedSnapshot, SnapshotService};
 use actix_web::http::header::{self, ContentType};
@@ -29,10 +30,20 @@ pub async fn page(
             error,
         })?;
     let history = snapshots.history();
+    let shown = snapshots.for_page().await;
+    // Read after the snapshot was taken: see `LiveConfig::host_dashboard`.
+    let dashboard = snapshots.host_dashboard();
     let render = |snapshot: &FleetSnapshot, stale, filter: &ProcessFilter| {
-        fleet_page(snapshot, history, base_path, stale, filter)
+        fleet_page(
+            snapshot,
+            history,
+            base_path,
+            stale,
+            filter,
+            dashboard.as_deref(),
+        )
     };
-    match snapshots.for_page().await {
+    match shown {
         PageSnapshot::Fresh(prepared) if !filter.is_active() => {
             Ok(html(prepared.default_page(|snapshot| {
                 Bytes::from(render(snapshot, None, &ProcessFilter::NONE))
@@ -58,6 +69,7 @@ fn fleet_page(
     base_path: &str,
     stale: Option<StaleNotice>,
     filter: &ProcessFilter,
+    host_dashboard: Option<&HostDashboard>,
 ) -> String {
     let transitions = history.transitions();
     let since = history.status_since();
@@ -70,6 +82,7 @@ fn fleet_page(
         history: &transitions,
         status_since: since.at,
         status_since_exact: since.exact,
+        host_dashboard,
     })
     .into_string()
 }
@@ -90,6 +103,7 @@ pub async fn process(
             })
         }
     };
+    let dashboard = snapshots.host_dashboard();
     let snapshot = &prepared.snapshot;
     let process =
         page::find_process(snapshot, &process_id).ok_or_else(|| PageError::UnknownProcess {
@@ -102,12 +116,13 @@ pub async fn process(
             base_path,
             now: Utc::now(),
             stale,
+            host_dashboard: dashboard.as_deref(),
         })
         .into_string(),
     ))
 }
 
-fn html(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
+pub(super) fn html(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::html())
         .body(body)

@@ -7,6 +7,7 @@
 
 pub mod api;
 pub mod assets;
+pub mod cutover;
 pub mod errors;
 pub mod fleet;
 pub mod health;
@@ -35,6 +36,11 @@ impl Paths {
 
     pub fn fleet(&self) -> String {
         format!("{}/fleet", self.base)
+    }
+
+    /// The dynamic-ownership cutover checklist.
+    pub fn cutover(&self) -> String {
+        format!("{}/fleet/cutover", self.base)
     }
 
     /// The page of one process; `process_id` must already be URL-encoded.
@@ -92,6 +98,7 @@ pub fn configure(cfg: &mut web::ServiceConfig, paths: &Paths) {
     }
     cfg.service(web::resource(root).to(redirect_to_fleet))
         .service(web::resource(paths.fleet()).to(fleet::page))
+        .service(web::resource(paths.cutover()).to(cutover::page))
         .service(web::resource(paths.process("{process_id}")).to(fleet::process))
         .service(web::resource(paths.api_fleet()).to(api::fleet))
         .service(web::resource(paths.api_fleet_history()).to(api::history))

@@ -28,13 +28,15 @@ pub use service::{
     Known, PageSnapshot, SnapshotService, FAILED_BUILD_BACKOFF, SLOW_REASON, STALE_REASON,
 };
 
+use crate::links::HostDashboard;
 use crate::settings::Settings;
 use fleet_core::Thresholds;
 use fleet_sql::SqlError;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The settings a running fleetd can change on SIGHUP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LiveConfig {
     pub thresholds: Thresholds,
     /// Zero: no caching beyond sharing one in-flight build.
@@ -45,6 +47,11 @@ pub struct LiveConfig {
     pub build_wait: Duration,
     /// How long past its TTL the newest good snapshot keeps `/readyz` ready.
     pub ready_grace: Duration,
+    /// `links.host_dashboard`. The routes read it together with the
+    /// snapshot they draw: a reload bumps the cache generation after
+    /// storing it, so a snapshot built after a reload is never drawn (nor
+    /// its default page kept) with the template from before.
+    pub host_dashboard: Option<Arc<HostDashboard>>,
 }
 
 impl LiveConfig {
@@ -55,6 +62,7 @@ impl LiveConfig {
             drift_interval: settings.cache.drift_interval,
             build_wait: settings.cache.build_wait,
             ready_grace: settings.cache.ready_grace,
+            host_dashboard: settings.links.host_dashboard.clone().map(Arc::new),
         }
     }
 }

@@ -174,10 +174,10 @@ impl SnapshotService {
             inner: Arc::new(Inner {
                 reader,
                 runtime,
+                drift: DriftState::new(live.thresholds.bucket_total),
                 live: RwLock::new(live),
                 generation: AtomicU64::new(0),
                 cache,
-                drift: DriftState::new(live.thresholds.bucket_total),
                 last_good: RwLock::new(None),
                 last_failure: RwLock::new(None),
                 in_flight: Mutex::new(None),
@@ -362,17 +362,29 @@ impl SnapshotService {
     }
 
     pub fn live(&self) -> LiveConfig {
-        *read(&self.inner.live)
+        read(&self.inner.live).clone()
+    }
+
+    /// The `links.host_dashboard` template in effect. Read it *after*
+    /// taking the snapshot to draw (see [`LiveConfig::host_dashboard`]).
+    pub fn host_dashboard(&self) -> Option<Arc<crate::links::HostDashboard>> {
+        read(&self.inner.live).host_dashboard.clone()
     }
 
     /// Applies reloaded settings: the next request builds a new snapshot
     /// with them (requests in flight finish with the old ones).
     pub fn apply(&self, live: LiveConfig) {
-        let old = std::mem::replace(&mut *write(&self.inner.live), live);
+        let rescan = {
+            let mut current = write(&self.inner.live);
+            let rescan = current.thresholds.bucket_total != live.thresholds.bucket_total
+                || current.drift_interval != live.drift_interval;
+            *current = live;
+            rescan
+        };
+        // After the new settings are stored: whoever sees the new
+        // generation also sees them.
         self.inner.generation.fetch_add(1, Ordering::AcqRel);
-        if old.thresholds.bucket_total != live.thresholds.bucket_total
-            || old.drift_interval != live.drift_interval
-        {
+        if rescan {
             // The drift figure depends on bucket_total; rescan now rather
             // than serve the old total's result for a whole interval.
             self.inner.drift.rescan_now();

@@ -8,7 +8,7 @@ use std::process::{Command, Output};
 
 use crate::child::BIN;
 
-fn write_config(dir: &Path, database_url: &str) -> std::path::PathBuf {
+pub fn write_config(dir: &Path, database_url: &str) -> std::path::PathBuf {
     let config = dir.join("fleetd.toml");
     std::fs::write(
         &config,
@@ -21,7 +21,7 @@ fn write_config(dir: &Path, database_url: &str) -> std::path::PathBuf {
     config
 }
 
-fn check(config: &Path, extra: &[&str]) -> Output {
+pub fn check(config: &Path, extra: &[&str]) -> Output {
     Command::new(BIN)
         .arg("check")
         .arg("--config")
@@ -32,11 +32,11 @@ fn check(config: &Path, extra: &[&str]) -> Output {
         .expect("run fleetd check")
 }
 
-fn stdout(output: &Output) -> String {
+pub fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn stderr(output: &Output) -> String {
+pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 

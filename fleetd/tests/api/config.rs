@@ -370,3 +370,69 @@ fn a_directory_given_as_the_configuration_file_is_called_a_directory() {
     assert!(err.contains("is a directory"), "{err}");
     assert!(err.contains(&dir.path().display().to_string()), "{err}");
 }
+
+#[test]
+fn host_dashboard_is_read_from_the_file_or_the_environment() {
+    assert_eq!(
+        Settings::default().links.host_dashboard,
+        None,
+        "no links by default"
+    );
+    let template = "http://{host}:{dashboard_port}/";
+    let settings = load(&format!("[links]\nhost_dashboard = {template:?}\n"), &[]).expect("valid");
+    assert_eq!(
+        settings.links.host_dashboard.as_ref().map(|t| t.as_str()),
+        Some(template)
+    );
+    let settings = load(
+        "[links]\nhost_dashboard = \"https://a.example/{host}\"\n",
+        &[(
+            "FLEETD_LINKS__HOST_DASHBOARD",
+            "https://grafana.example/d/jetmon?var-host={host}&port={api_port}",
+        )],
+    )
+    .expect("valid");
+    assert_eq!(
+        settings.links.host_dashboard.as_ref().map(|t| t.as_str()),
+        Some("https://grafana.example/d/jetmon?var-host={host}&port={api_port}"),
+        "the environment wins"
+    );
+    let err = error_of("", &[("FLEETD_LINKS_HOST_DASHBOARD", "https://a.example/")]);
+    assert!(err.contains("FLEETD_LINKS__HOST_DASHBOARD"), "{err}");
+}
+
+#[test]
+fn a_bad_host_dashboard_template_is_an_error_naming_the_key_and_the_problem() {
+    let cases = [
+        (
+            "https://d.example/{hostname}",
+            "unknown placeholder {hostname}",
+        ),
+        ("https://d.example/{host", "unbalanced '{'"),
+        ("https://d.example/host}", "unbalanced '}'"),
+        ("/fleet/{host}", "not an absolute http:// or https:// URL"),
+        (
+            "javascript:alert(1)",
+            "not an absolute http:// or https:// URL",
+        ),
+        (
+            "ftp://d.example/{host}",
+            "not an absolute http:// or https:// URL",
+        ),
+        ("https:///{host}", "no host"),
+    ];
+    for (template, problem) in cases {
+        let err = error_of(&format!("[links]\nhost_dashboard = {template:?}\n"), &[]);
+        assert!(
+            err.contains("links.host_dashboard") && err.contains(problem),
+            "{template}: {err}"
+        );
+        let err = error_of("", &[("FLEETD_LINKS__HOST_DASHBOARD", template)]);
+        assert!(
+            err.contains("links.host_dashboard"),
+            "{template} (env): {err}"
+        );
+    }
+    let err = error_of("[links]\nhost_dashbaord = \"https://d.example/\"\n", &[]);
+    assert!(err.contains("links.host_dashbaord"), "{err}");
+}

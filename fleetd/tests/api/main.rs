@@ -5,9 +5,11 @@
 mod check;
 mod child;
 mod config;
+mod cutover;
 mod demo;
 mod helpers;
 mod history;
+mod links;
 mod metrics;
 mod routes;
 mod signals;

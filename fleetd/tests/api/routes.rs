@@ -41,6 +41,7 @@ async fn every_route_answers_with_its_content_type_and_the_security_headers() {
     let app = spawn_app().await;
     let cases = [
         ("/fleet", StatusCode::OK, "text/html; charset=utf-8"),
+        ("/fleet/cutover", StatusCode::OK, "text/html; charset=utf-8"),
         ("/api/fleet", StatusCode::OK, "application/json"),
         ("/healthz", StatusCode::OK, "text/plain; charset=utf-8"),
         ("/readyz", StatusCode::OK, "text/plain; charset=utf-8"),
@@ -117,6 +118,7 @@ async fn methods_other_than_get_and_head_get_405_with_allow() {
     for path in [
         "/",
         "/fleet",
+        "/fleet/cutover",
         "/api/fleet",
         "/healthz",
         "/readyz",
@@ -145,7 +147,13 @@ async fn methods_other_than_get_and_head_get_405_with_allow() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn head_is_answered_like_get_without_a_body() {
     let app = spawn_app().await;
-    for path in ["/fleet", "/api/fleet", "/healthz", "/readyz"] {
+    for path in [
+        "/fleet",
+        "/fleet/cutover",
+        "/api/fleet",
+        "/healthz",
+        "/readyz",
+    ] {
         let response = app.request(Method::HEAD, path).await;
         assert_eq!(response.status(), StatusCode::OK, "HEAD {path}");
         assert_security_headers(response.headers(), path);

@@ -304,3 +304,95 @@ async fn an_unreadable_dependency_health_row_is_logged_once_with_its_parse_error
     );
     db.drop().await.expect("drop");
 }
+
+/// `href`s of the dashboard links of a page.
+fn dashboard_links(html: &str) -> Vec<String> {
+    const OPEN: &str = "<a class=\"dash\" href=\"";
+    html.match_indices(OPEN)
+        .map(|(i, _)| {
+            let rest = &html[i + OPEN.len()..];
+            rest[..rest.find('"').expect("closing quote")].replace("&amp;", "&")
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sighup_changes_the_host_dashboard_links_of_the_cached_page() {
+    let db = seeded_db().await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("fleetd.toml");
+    let with_links = |template: &str| {
+        format!(
+            "{}[links]\nhost_dashboard = {template:?}\n",
+            config_text(db.url(), 1000, "info")
+        )
+    };
+    std::fs::write(&config, with_links("https://old.example/{host}")).expect("write config");
+    let mut fleetd = ChildFleetd::start(&config, None);
+    let url = format!("{}/fleet", fleetd.address);
+    let page = || async {
+        client()
+            .get(&url)
+            .send()
+            .await
+            .expect("request")
+            .text()
+            .await
+            .expect("body")
+    };
+    // The default page is cached for the snapshot (ttl 60 s).
+    let before = page().await;
+    assert!(dashboard_links(&before).contains(&"https://old.example/mon-a".to_owned()));
+    assert_eq!(page().await, before, "served from the snapshot's cache");
+
+    std::fs::write(&config, with_links("https://new.example/h/{host}")).expect("rewrite");
+    fleetd.signal("HUP");
+    let line = fleetd.wait_for_log("configuration reloaded");
+    assert!(line.contains("links.host_dashboard"), "{line}");
+    let after = dashboard_links(&page().await);
+    assert!(
+        after.contains(&"https://new.example/h/mon-a".to_owned()),
+        "{after:?}"
+    );
+    assert!(
+        after
+            .iter()
+            .all(|l| l.starts_with("https://new.example/h/")),
+        "no link of the old template survives the reload: {after:?}"
+    );
+
+    // A broken template is refused naming the key; the links stay.
+    std::fs::write(&config, with_links("https://new.example/{hostname}")).expect("break");
+    fleetd.signal("HUP");
+    let line = fleetd.wait_for_log("configuration reload failed");
+    assert!(line.contains("links.host_dashboard"), "{line}");
+    assert!(dashboard_links(&page().await).contains(&"https://new.example/h/mon-a".to_owned()));
+
+    // Removing the key removes the links.
+    std::fs::write(&config, config_text(db.url(), 1000, "info")).expect("rewrite");
+    fleetd.signal("HUP");
+    fleetd.wait_for_log("configuration reloaded");
+    assert!(dashboard_links(&page().await).is_empty());
+}
+
+#[test]
+fn a_bad_host_dashboard_template_stops_startup_naming_the_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("fleetd.toml");
+    std::fs::write(
+        &config,
+        "[links]\nhost_dashboard = \"javascript:alert(1)\"\n",
+    )
+    .expect("write config");
+    let output = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .expect("run fleetd");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("links.host_dashboard") && stderr.contains("http://"),
+        "{stderr}"
+    );
+}

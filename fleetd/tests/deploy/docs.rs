@@ -55,3 +55,30 @@ async fn api_md_documents_every_member_of_the_snapshot_and_the_history() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn api_md_documents_every_member_of_the_cutover_checklist() {
+    let app = spawn_app().await;
+    app.wait_for_drift().await;
+    let prepared = app.snapshots.current().await.expect("a snapshot");
+    // The checklist of the seeded fleet has a failing item: `fix` is present.
+    let checklist = fleet_core::cutover::cutover_checklist(&prepared.snapshot);
+    let json = serde_json::to_value(&checklist).expect("serialisable");
+    let mut names = BTreeSet::new();
+    member_names(&json, &mut names);
+    assert!(names.contains("fix"), "{names:?}");
+    let doc = repo_file(API_DOC);
+    let missing: Vec<&String> = names.iter().filter(|n| !documented(&doc, n)).collect();
+    assert!(
+        missing.is_empty(),
+        "{API_DOC} does not name these members of the cutover checklist: {missing:?}"
+    );
+    for expectation in fleet_core::cutover::Expectation::ALL {
+        let name = serde_json::to_value(expectation).expect("serialisable");
+        let name = name.as_str().expect("a string");
+        assert!(
+            doc.contains(&format!("`{name}`")),
+            "{name} is not in {API_DOC}"
+        );
+    }
+}

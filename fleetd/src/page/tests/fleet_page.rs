@@ -186,6 +186,7 @@ fn old_data_is_marked_stale_without_a_notice() {
         history: &[],
         status_since: None,
         status_since_exact: false,
+        host_dashboard: None,
     })
     .into_string();
     assert!(html.contains("data-ago>3 h 5 min ago</time>"));
@@ -494,6 +495,7 @@ fn a_stale_page_looks_like_no_fresh_verdict_title_colour_or_word() {
         base_path: "",
         now: green.generated_at + Duration::seconds(4),
         stale: Some(notice),
+        host_dashboard: None,
     })
     .into_string();
     let title = title_of(&process);

@@ -8,6 +8,8 @@
 
 mod badges;
 mod coverage;
+mod cutover;
+mod dashboards;
 mod fleet_page;
 mod links;
 mod process_page;
@@ -18,6 +20,7 @@ use super::{
     StaleNotice,
 };
 use crate::history::Transition;
+use crate::links::HostDashboard;
 use chrono::{DateTime, Duration, Utc};
 use fleet_core::test_support::*;
 use fleet_core::{
@@ -142,6 +145,7 @@ pub struct Render<'a> {
     pub stale: Option<StaleNotice>,
     pub history: Vec<Transition>,
     pub status_since: Option<DateTime<Utc>>,
+    pub host_dashboard: Option<HostDashboard>,
 }
 
 impl Render<'_> {
@@ -155,12 +159,23 @@ impl Render<'_> {
             history: &self.history,
             status_since: self.status_since,
             status_since_exact: true,
+            host_dashboard: self.host_dashboard.as_ref(),
         })
         .into_string()
     }
 }
 
 pub fn render_process(snap: &FleetSnapshot, id: &str, base: &str) -> String {
+    render_process_linked(snap, id, base, None)
+}
+
+/// The process page with a `links.host_dashboard` template.
+pub fn render_process_linked(
+    snap: &FleetSnapshot,
+    id: &str,
+    base: &str,
+    host_dashboard: Option<&HostDashboard>,
+) -> String {
     let process = find_process(snap, id).expect("process exists");
     process_page(&ProcessPageContext {
         snapshot: snap,
@@ -168,6 +183,7 @@ pub fn render_process(snap: &FleetSnapshot, id: &str, base: &str) -> String {
         base_path: base,
         now: snap.generated_at + Duration::seconds(4),
         stale: None,
+        host_dashboard,
     })
     .into_string()
 }

@@ -191,35 +191,63 @@ fn check_values(seed: &Value, ours: &Value, path: &str, problems: &mut Vec<Strin
 }
 
 /// The seed pull request, `shared/seed/fleet-dashboard-pr.txt`: beside the
-/// project (`../shared`, where every checkout and CI run has it), found by
-/// walking up from this crate, or where `FLEETD_SHARED_DIR` says.
-fn seed_pr_path() -> std::path::PathBuf {
+/// project (`../shared` in a development checkout), found by walking up from
+/// this crate, or where `FLEETD_SHARED_DIR` says. `None` where the shared
+/// directory is not there (a clone checked out on its own, as CI may).
+fn seed_pr_path() -> Option<std::path::PathBuf> {
     const SEED_PR: &str = "seed/fleet-dashboard-pr.txt";
     if let Some(dir) = std::env::var_os("FLEETD_SHARED_DIR") {
-        return std::path::Path::new(&dir).join(SEED_PR);
+        return Some(std::path::Path::new(&dir).join(SEED_PR));
     }
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .ancestors()
         .map(|dir| dir.join("shared").join(SEED_PR))
         .find(|path| path.is_file())
-        .unwrap_or_else(|| {
-            panic!(
-                "shared/{SEED_PR} not found beside the project or in any parent of {}; \
-                 set FLEETD_SHARED_DIR to the shared directory",
-                env!("CARGO_MANIFEST_DIR")
-            )
-        })
 }
+
+/// FNV-1a (64 bit): a fingerprint that is the same on every platform and
+/// Rust release, unlike `DefaultHasher`.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// The fingerprint of `fixtures/seed-example.json` as it was when it was
+/// last compared with the seed PR. Where the PR is present the test checks
+/// both the text and this value, so the value stays right; where it is not,
+/// the value still catches any edit of the fixture.
+const SEED_FIXTURE_FNV1A: u64 = 0x44d7_ee49_a8e8_328d;
 
 #[test]
 fn seed_fixture_is_the_seed_example_verbatim() {
-    let path = seed_pr_path();
-    let pr = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("cannot read the seed PR at {}: {e}", path.display()));
-    assert!(
-        pr.contains(SEED.trim_end()),
-        "fixtures/seed-example.json differs from the seed PR's example"
-    );
+    let fingerprint = fnv1a(SEED.trim_end().as_bytes());
+    match seed_pr_path() {
+        Some(path) => {
+            let pr = std::fs::read_to_string(&path)
+                .unwrap_or_else(|e| panic!("cannot read the seed PR at {}: {e}", path.display()));
+            assert!(
+                pr.contains(SEED.trim_end()),
+                "fixtures/seed-example.json differs from the seed PR's example"
+            );
+            assert_eq!(
+                fingerprint, SEED_FIXTURE_FNV1A,
+                "the fixture matches the seed PR: record its fingerprint {fingerprint:#018x} \
+                 in SEED_FIXTURE_FNV1A"
+            );
+        }
+        None => {
+            eprintln!(
+                "shared/seed/fleet-dashboard-pr.txt is not beside this checkout \
+                 (FLEETD_SHARED_DIR unset): checking the fixture against the fingerprint \
+                 recorded when it was last compared with the seed"
+            );
+            assert_eq!(
+                fingerprint, SEED_FIXTURE_FNV1A,
+                "fixtures/seed-example.json changed since it was compared with the seed PR"
+            );
+        }
+    }
     let seed = seed();
     assert_eq!(seed["generated_at"], "2026-04-30T14:00:00Z");
 }

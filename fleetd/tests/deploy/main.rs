@@ -16,6 +16,8 @@
 //! - [`config_files`]: the example configuration, `docs/configuration.md`
 //!   and the settings code agree on every key and default;
 //! - [`docs`]: `docs/api.md` names every member of the JSON fleetd serves;
+//! - [`runbook_sql`]: every query of the runbook (operations.md, "Direct SQL
+//!   checks") returns what fleetd reports for the same rows;
 //! - [`scripts`]: how `scripts/test` gets a MariaDB on a fresh machine.
 //!
 //! Nothing here skips: a missing tool (nginx, chromium, systemd-analyze,
@@ -33,6 +35,7 @@ mod docs;
 mod grants;
 mod nginx;
 mod prometheus;
+mod runbook_sql;
 mod scripts;
 mod support;
 mod systemd;

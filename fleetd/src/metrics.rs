@@ -513,7 +513,7 @@ fn encode_fleet(r: &mut FleetEncoder<'_>, snap: &FleetSnapshot) -> std::fmt::Res
     if drift.checked_at.is_some() && drift.error.is_none() {
         r.register(
             "fleetd_projection_drift_sites",
-            "Active sites whose legacy projection disagrees with their open events (absent until the first scan)",
+            "Active sites whose legacy projection disagrees with their open events (absent until the first scan, after a failed scan, while a clean result is overdue, and when bucket_total is 0)",
             ConstGauge::new(count(drift.count)),
         )?;
         let causes = Counts::<CauseLabels>::default();

@@ -11,7 +11,7 @@ use config::{Config, Environment, File, FileFormat};
 use fleet_core::Thresholds;
 use fleet_sql::{CaFile, TlsMode};
 use log::LevelFilter;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::fmt;
 use std::net::SocketAddr;
@@ -846,7 +846,25 @@ fn read_password(path: &Path) -> Result<Secret, SettingsError> {
 
 // ---- the file format ------------------------------------------------------
 
-#[derive(Debug, Default, Deserialize)]
+/// Every configuration key as `section.key`, sorted, read off the
+/// file format itself (the structs below), so that the documentation's key
+/// table can be held to what the code accepts.
+pub fn known_keys() -> Vec<String> {
+    // Plain structs of strings and integers: serialising cannot fail.
+    let value = serde_json::to_value(RawSettings::default())
+        .expect("the raw settings are strings and integers");
+    let mut keys = Vec::new();
+    if let serde_json::Value::Object(sections) = value {
+        for (section, members) in sections {
+            if let serde_json::Value::Object(members) = members {
+                keys.extend(members.keys().map(|key| format!("{section}.{key}")));
+            }
+        }
+    }
+    keys
+}
+
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawSettings {
     server: RawServer,
@@ -857,7 +875,7 @@ struct RawSettings {
     links: RawLinks,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawServer {
     listen: String,
@@ -873,7 +891,7 @@ impl Default for RawServer {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawDatabase {
     url: String,
@@ -901,7 +919,7 @@ impl Default for RawDatabase {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawFleet {
     bucket_total: u64,
@@ -919,7 +937,7 @@ impl Default for RawFleet {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawCache {
     ttl_ms: u64,
@@ -939,7 +957,7 @@ impl Default for RawCache {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawLog {
     level: String,
@@ -953,7 +971,7 @@ impl Default for RawLog {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawLinks {
     host_dashboard: String,

@@ -2,7 +2,8 @@
 //! [`SnapshotService`](crate::snapshots::SnapshotService), render.
 //!
 //! To add a route: write the handler in a module here and register its path
-//! in [`configure`] (with a [`Paths`] method if other code links to it). The
+//! in [`routes`] (with a [`Paths`] method if other code links to it) and
+//! document it in `docs/api.md` (a deploy test holds the two to each other). The
 //! method filter and the security headers apply to it automatically.
 
 pub mod api;
@@ -86,26 +87,46 @@ impl Paths {
     }
 }
 
-/// Registers every route. Resources take any method: the
+/// Every route: its path (under the base path of `paths`) and its handler.
+/// The one list [`configure`] registers and `docs/api.md`'s route table is
+/// held to (see [`templates`]). Routes take any method: the
 /// [`read_only`](crate::middleware::read_only) middleware has already turned
 /// everything but GET and HEAD into a 405, and HEAD is answered like GET
 /// (actix drops the body).
-pub fn configure(cfg: &mut web::ServiceConfig, paths: &Paths) {
+fn routes(paths: &Paths) -> Vec<(Vec<String>, actix_web::Route)> {
     let mut root = vec!["/".to_owned()];
     if !paths.base().is_empty() {
         root.push(paths.base().to_owned());
         root.push(format!("{}/", paths.base()));
     }
-    cfg.service(web::resource(root).to(redirect_to_fleet))
-        .service(web::resource(paths.fleet()).to(fleet::page))
-        .service(web::resource(paths.cutover()).to(cutover::page))
-        .service(web::resource(paths.process("{process_id}")).to(fleet::process))
-        .service(web::resource(paths.api_fleet()).to(api::fleet))
-        .service(web::resource(paths.api_fleet_history()).to(api::history))
-        .service(web::resource(paths.metrics()).to(metrics::metrics))
-        .service(web::resource(paths.healthz()).to(health::healthz))
-        .service(web::resource(paths.readyz()).to(health::readyz))
-        .service(web::resource(paths.static_file("{file}")).to(assets::serve));
+    vec![
+        (root, web::to(redirect_to_fleet)),
+        (vec![paths.fleet()], web::to(fleet::page)),
+        (vec![paths.cutover()], web::to(cutover::page)),
+        (vec![paths.process("{process_id}")], web::to(fleet::process)),
+        (vec![paths.api_fleet()], web::to(api::fleet)),
+        (vec![paths.api_fleet_history()], web::to(api::history)),
+        (vec![paths.metrics()], web::to(metrics::metrics)),
+        (vec![paths.healthz()], web::to(health::healthz)),
+        (vec![paths.readyz()], web::to(health::readyz)),
+        (vec![paths.static_file("{file}")], web::to(assets::serve)),
+    ]
+}
+
+/// The path template of every route without a base path (`/`,
+/// `/fleet/process/{process_id}`, …), in registration order.
+pub fn templates() -> Vec<String> {
+    routes(&Paths::new(""))
+        .into_iter()
+        .flat_map(|(paths, _)| paths)
+        .collect()
+}
+
+/// Registers every route of [`routes`].
+pub fn configure(cfg: &mut web::ServiceConfig, paths: &Paths) {
+    for (paths, route) in routes(paths) {
+        cfg.service(web::resource(paths).route(route));
+    }
 }
 
 async fn redirect_to_fleet(paths: web::Data<Paths>) -> HttpResponse {

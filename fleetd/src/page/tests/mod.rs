@@ -10,6 +10,7 @@ mod badges;
 mod coverage;
 mod cutover;
 mod dashboards;
+mod drift_states;
 mod fleet_page;
 mod links;
 mod process_page;

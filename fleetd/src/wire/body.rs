@@ -3,6 +3,7 @@
 
 use super::accept::Encoding;
 use crate::stats::Stats;
+use actix_web::http::header::HeaderValue;
 use actix_web::web::Bytes;
 use std::fmt;
 use std::hash::{DefaultHasher, Hasher};
@@ -64,6 +65,9 @@ pub struct EncodedBody {
     identity: Bytes,
     /// `<length>-<hash>` of `identity`, in hex.
     tag: String,
+    /// The quoted `ETag` of each variant (identity, gzip, br), made once:
+    /// a warm request clones a shared header value.
+    etags: [HeaderValue; 3],
     /// `None` in a slot: compressing failed or did not make it smaller, the
     /// identity bytes are sent instead.
     gzip: OnceLock<Option<Bytes>>,
@@ -75,10 +79,19 @@ impl EncodedBody {
         let mut hasher = DefaultHasher::new();
         hasher.write(&identity);
         let tag = format!("{:x}-{:016x}", identity.len(), hasher.finish());
+        let etags = [Encoding::Identity, Encoding::Gzip, Encoding::Brotli].map(|encoding| {
+            // Hex digits, '-' and letters: always a valid header value.
+            HeaderValue::from_maybe_shared(Bytes::from(format!(
+                "\"{tag}{}\"",
+                encoding.tag_suffix()
+            )))
+            .unwrap_or_else(|_| HeaderValue::from_static("\"\""))
+        });
         EncodedBody {
             kind,
             identity,
             tag,
+            etags,
             gzip: OnceLock::new(),
             brotli: OnceLock::new(),
         }
@@ -119,8 +132,12 @@ impl EncodedBody {
     }
 
     /// The strong entity tag of the `encoding` variant, quoted.
-    pub fn etag(&self, encoding: Encoding) -> String {
-        format!("\"{}{}\"", self.tag, encoding.tag_suffix())
+    pub fn etag(&self, encoding: Encoding) -> &HeaderValue {
+        match encoding {
+            Encoding::Identity => &self.etags[0],
+            Encoding::Gzip => &self.etags[1],
+            Encoding::Brotli => &self.etags[2],
+        }
     }
 
     fn slot(&self, encoding: Encoding) -> &OnceLock<Option<Bytes>> {
@@ -259,16 +276,21 @@ mod tests {
     #[test]
     fn each_variant_has_its_own_strong_tag() {
         let body = EncodedBody::new(BodyKind::ApiFleet, big());
-        let tags = [Encoding::Identity, Encoding::Gzip, Encoding::Brotli].map(|e| body.etag(e));
+        let tags = [Encoding::Identity, Encoding::Gzip, Encoding::Brotli]
+            .map(|e| body.etag(e).to_str().expect("ascii").to_owned());
         assert!(tags.iter().all(|t| t.starts_with('"') && t.ends_with('"')));
         assert_ne!(tags[0], tags[1]);
         assert_ne!(tags[1], tags[2]);
         let same = EncodedBody::new(BodyKind::ApiFleet, big());
-        assert_eq!(same.etag(Encoding::Gzip), tags[1], "same bytes, same tag");
+        assert_eq!(
+            same.etag(Encoding::Gzip),
+            tags[1].as_str(),
+            "same bytes, same tag"
+        );
         let other = EncodedBody::new(
             BodyKind::ApiFleet,
             Bytes::from(format!("{}x", "y".repeat(2000))),
         );
-        assert_ne!(other.etag(Encoding::Identity), tags[0]);
+        assert_ne!(other.etag(Encoding::Identity), tags[0].as_str());
     }
 }

@@ -27,23 +27,36 @@ pub fn respond(
 ) -> HttpResponse {
     let wanted = accept::negotiate(header_str(req, header::ACCEPT_ENCODING));
     let etag = body.etag(body.encoding_for(wanted));
-    if header_str(req, header::IF_NONE_MATCH).is_some_and(|tags| accept::none_match(tags, &etag)) {
+    let revalidated = header_str(req, header::IF_NONE_MATCH).is_some_and(|tags| {
+        etag.to_str()
+            .is_ok_and(|etag| accept::none_match(tags, etag))
+    });
+    if revalidated {
         let mut response = HttpResponse::NotModified();
         response
-            .insert_header((header::ETAG, etag))
+            .insert_header((header::ETAG, etag.clone()))
             .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")))
-            .insert_header((header::CACHE_CONTROL, SNAPSHOT_CACHE_CONTROL));
+            .insert_header((
+                header::CACHE_CONTROL,
+                HeaderValue::from_static(SNAPSHOT_CACHE_CONTROL),
+            ));
         return response.finish();
     }
     let (encoding, bytes) = body.variant(wanted, stats);
     let mut response = HttpResponse::Ok();
     response
-        .insert_header((header::CONTENT_TYPE, content_type))
-        .insert_header((header::ETAG, body.etag(encoding)))
+        .insert_header((header::CONTENT_TYPE, HeaderValue::from_static(content_type)))
+        .insert_header((header::ETAG, body.etag(encoding).clone()))
         .insert_header((header::VARY, HeaderValue::from_static("Accept-Encoding")))
-        .insert_header((header::CACHE_CONTROL, SNAPSHOT_CACHE_CONTROL));
+        .insert_header((
+            header::CACHE_CONTROL,
+            HeaderValue::from_static(SNAPSHOT_CACHE_CONTROL),
+        ));
     if encoding != Encoding::Identity {
-        response.insert_header((header::CONTENT_ENCODING, encoding.token()));
+        response.insert_header((
+            header::CONTENT_ENCODING,
+            HeaderValue::from_static(encoding.token()),
+        ));
     }
     response.body(bytes)
 }

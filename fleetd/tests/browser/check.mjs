@@ -8,6 +8,8 @@
 //           (.card) or of its table cell (td, th).
 // axe:      axe-core on each page: no violation of impact serious or
 //           critical.
+// refresh:  the page's auto-refresh revalidates: its first refresh fetch
+//           goes out with If-None-Match and the server answers 304.
 // Prints one JSON object (the findings) and exits 1 if there are any,
 // 2 on a usage or browser error.
 import { chromium } from 'playwright-core';
@@ -16,8 +18,8 @@ import { readFileSync } from 'node:fs';
 
 const require = createRequire(import.meta.url);
 const [executablePath, mode, ...urls] = process.argv.slice(2);
-if (!executablePath || !['overflow', 'axe'].includes(mode) || urls.length === 0) {
-  console.error('usage: node check.mjs <chromium> <overflow|axe> <url>...');
+if (!executablePath || !['overflow', 'axe', 'refresh'].includes(mode) || urls.length === 0) {
+  console.error('usage: node check.mjs <chromium> <overflow|axe|refresh> <url>...');
   process.exit(2);
 }
 
@@ -80,6 +82,35 @@ try {
           findings.push({ url, width, why: 'no card or cell to check (HTTP ' + response.status() + ')' });
         }
         for (const f of await page.evaluate(findOverflow)) findings.push({ url, width, ...f });
+      }
+      await page.close();
+    }
+  } else if (mode === 'refresh') {
+    for (const url of urls) {
+      const page = await browser.newPage();
+      // What the server answered (the page's fetch sees the cached 200 a
+      // 304 revalidated): Chromium's own network events.
+      const cdp = await page.context().newCDPSession(page);
+      await cdp.send('Network.enable');
+      // Network.responseReceived reports a revalidated response as the
+      // cached 200; the ExtraInfo event has the status line the server sent.
+      const fetches = new Set();
+      const wire = new Map();
+      cdp.on('Network.requestWillBeSent', (e) => {
+        if (e.type === 'Fetch' && e.request.url === url) fetches.add(e.requestId);
+      });
+      cdp.on('Network.responseReceivedExtraInfo', (e) => wire.set(e.requestId, e.statusCode));
+      await page.goto(url, { waitUntil: 'load' });
+      // The first refresh: fleet.js fetches the page's own URL.
+      const response = await page.waitForResponse(
+        (r) => r.request().resourceType() === 'fetch' && r.url() === url,
+        { timeout: 30000 });
+      const sent = await response.request().allHeaders();
+      const tag = sent['if-none-match'];
+      await page.waitForTimeout(200);
+      const statuses = [...fetches].map((id) => wire.get(id));
+      if (!tag || statuses[0] !== 304) {
+        findings.push({ url, why: `refresh fetch: server status ${statuses.join(',') || 'none seen'}, If-None-Match ${tag || 'not sent'}` });
       }
       await page.close();
     }

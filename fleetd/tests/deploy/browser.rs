@@ -392,3 +392,17 @@ async fn axe_finds_no_serious_or_critical_violation() {
         "axe-core: serious or critical violations:\n{findings:#}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_refresh_revalidates_and_gets_304_while_the_snapshot_is_unchanged() {
+    // One snapshot for the whole test (the default TTL would rebuild it
+    // before the first refresh).
+    let app = crate::helpers::spawn_app_with(|s| s.cache.ttl = Duration::from_secs(120)).await;
+    app.wait_for_drift().await;
+    let _ = app.get("/fleet").await;
+    let findings = browser_check("refresh", &[app.url("/fleet")]).await;
+    assert!(
+        findings.as_array().is_some_and(Vec::is_empty),
+        "the refresh did not revalidate:\n{findings:#}"
+    );
+}

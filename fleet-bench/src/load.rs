@@ -15,7 +15,10 @@
 //!    `/api/fleet` requests: the slowest must not wait for a scan;
 //! 5. load: 1 s cache, 64 clients (32 on `/api/fleet`, 32 on `/fleet`):
 //!    `Com_select` growth per snapshot build, builds per cache period,
-//!    fleetd's peak RSS.
+//!    fleetd's peak RSS;
+//! 6. bytes on the wire ([`wire`]): warm fleetd with `Accept-Encoding:
+//!    gzip`, `br` and `If-None-Match`, side by side with nginx
+//!    `gzip_static` serving the same bytes on a loopback port.
 //!
 //! Builds and drift scans are counted by fleetd's `/metrics`
 //! (`fleetd_snapshot_builds_total`, `fleetd_drift_scans_total`, the drift
@@ -39,6 +42,8 @@ use std::path::PathBuf;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
+
+mod wire;
 
 #[derive(Debug, Args)]
 pub struct LoadArgs {
@@ -505,6 +510,7 @@ impl Bench<'_> {
                 threads: *threads,
                 connections: *connections,
                 duration: self.duration,
+                headers: &[],
             })
             .collect();
         let mark = CpuMark::now(fleetd.pid);
@@ -753,6 +759,9 @@ async fn run_phases(
         load_rss.now_kib as f64 / 1024.0
     ));
 
+    // 6. Bytes on the wire, beside nginx gzip_static.
+    let wire_targets = wire::phase(&mut b, reader).await?;
+
     // Targets (issue 7, item 4).
     b.out.line("");
     b.out.line("## targets");
@@ -781,6 +790,9 @@ async fn run_phases(
     b.out.line(
         "  render of the 1,000-process page < 5 ms: see `cargo bench -p fleetd --bench render`",
     );
+    for line in wire_targets {
+        b.out.line(line);
+    }
     if !b.disturbed.is_empty() {
         b.out.line(format!(
             "  note: other processes used the machine during: {} (latency figures of those runs are disturbed)",

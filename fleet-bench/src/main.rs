@@ -14,6 +14,7 @@
 mod load;
 mod machine;
 mod metrics;
+mod nginx;
 mod sections;
 mod stats;
 mod wrk;

@@ -14,6 +14,8 @@ pub struct WrkSpec<'a> {
     pub threads: u32,
     pub connections: u32,
     pub duration: Duration,
+    /// Request headers (`Name: value`), e.g. `Accept-Encoding: gzip`.
+    pub headers: &'a [String],
 }
 
 /// What wrk reported (`--latency`).
@@ -40,6 +42,22 @@ pub struct WrkReport {
 }
 
 impl WrkReport {
+    /// Bytes per response on the wire (headers and body, as wrk read
+    /// them): its Transfer/sec over its Requests/sec.
+    pub fn bytes_per_response(&self) -> Option<f64> {
+        let text = self.transfer_per_sec.trim();
+        let (number, scale) = [
+            ("GB", 1024.0 * 1024.0 * 1024.0),
+            ("MB", 1024.0 * 1024.0),
+            ("KB", 1024.0),
+            ("B", 1.0),
+        ]
+        .iter()
+        .find_map(|(unit, scale)| text.strip_suffix(unit).map(|n| (n, *scale)))?;
+        let per_sec: f64 = number.parse().ok()?;
+        (self.requests_per_sec > 0.0).then(|| per_sec * scale / self.requests_per_sec)
+    }
+
     /// Problems that mean the tooling, not the timing, is broken.
     pub fn tooling_errors(&self) -> Vec<String> {
         let mut errors = Vec::new();
@@ -97,6 +115,7 @@ pub async fn run(wrk: &Path, spec: &WrkSpec<'_>) -> Result<WrkReport> {
         .arg("--latency")
         .arg("--timeout")
         .arg("2s")
+        .args(spec.headers.iter().flat_map(|h| ["-H", h.as_str()]))
         .arg(spec.url)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -238,6 +257,29 @@ Transfer/sec:      1.20GB
         assert_eq!(r.non_2xx, 5);
         assert_eq!(r.transfer_per_sec, "1.20GB");
         assert_eq!(r.tooling_errors().len(), 1);
+    }
+
+    #[test]
+    fn bytes_per_response_is_transfer_over_requests() {
+        let report = WrkReport {
+            requests_per_sec: 1000.0,
+            transfer_per_sec: "12.00MB".to_owned(),
+            ..WrkReport::default()
+        };
+        assert_eq!(
+            report.bytes_per_response(),
+            Some(12.0 * 1024.0 * 1024.0 / 1000.0)
+        );
+        let bytes = WrkReport {
+            transfer_per_sec: "512.00B".to_owned(),
+            ..report.clone()
+        };
+        assert_eq!(bytes.bytes_per_response(), Some(0.512));
+        let none = WrkReport {
+            transfer_per_sec: "fast".to_owned(),
+            ..report
+        };
+        assert_eq!(none.bytes_per_response(), None);
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod snapshots;
 pub mod startup;
 pub mod stats;
 pub mod tasks;
+pub mod wire;
 
 pub use reload::ReloadHandle;
 pub use settings::Settings;

@@ -273,6 +273,17 @@ impl Metrics {
             "Panics a background task survived (logged; the task went on with its next cycle)",
             stats.task_panics().clone(),
         );
+        r.register(
+            "fleetd_compressions",
+            "Response bodies compressed, per body and coding: a snapshot body once per snapshot and coding, /metrics once per scrape",
+            stats.compressions_family().clone(),
+        );
+        r.register_with_unit(
+            "fleetd_compression",
+            "Time spent compressing response bodies, per body and coding",
+            Unit::Seconds,
+            stats.compression_seconds_family().clone(),
+        );
         // Collectors are encoded after the registered metrics: the fleet
         // series follow fleetd's own figures.
         r.register_collector(Box::new(FleetCollector {

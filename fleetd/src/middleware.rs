@@ -18,8 +18,10 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
     style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; \
     form-action 'self'; frame-ancestors 'none'";
 
-/// Headers every response carries. `Cache-Control: no-store`: snapshots
-/// change every few seconds and may be behind authentication at the proxy.
+/// Headers every response carries. `Cache-Control: no-store` unless the
+/// handler set its own (the snapshot-derived responses:
+/// [`crate::wire::SNAPSHOT_CACHE_CONTROL`]): errors, health and readiness
+/// must never be kept.
 pub const SECURITY_HEADERS: [(HeaderName, &str); 5] = [
     (header::CACHE_CONTROL, "no-store"),
     (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
@@ -39,6 +41,9 @@ pub async fn security_headers(
     let mut res = next.call(req).await?;
     let headers = res.headers_mut();
     for (name, value) in SECURITY_HEADERS {
+        if name == header::CACHE_CONTROL && headers.contains_key(&name) {
+            continue;
+        }
         headers.insert(name, HeaderValue::from_static(value));
     }
     Ok(res)

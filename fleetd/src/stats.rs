@@ -8,6 +8,7 @@
 //! histograms (observed once per build or scan, never per request), shared
 //! with the registry.
 
+use crate::wire::{BodyKind, Encoding};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -44,6 +45,19 @@ pub struct Stats {
     drift_scan_duration: Histogram,
     /// Panics each background task survived ([`crate::tasks`]).
     task_panics: Family<TaskLabels, Counter>,
+    /// Bodies compressed ([`crate::wire`]), and the time it took.
+    compressions: Family<CompressionLabels, Counter>,
+    compression_seconds: Family<CompressionLabels, Counter<f64, AtomicU64>>,
+}
+
+/// The labels of `fleetd_compressions_total` and
+/// `fleetd_compression_seconds_total`.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CompressionLabels {
+    /// `api_fleet`, `fleet_page`, `history`, `metrics`.
+    pub body: &'static str,
+    /// `gzip`, `br`.
+    pub encoding: &'static str,
 }
 
 /// The `task` label of `fleetd_task_panics_total`.
@@ -68,6 +82,8 @@ impl Default for Stats {
             build_duration: Histogram::new(BUILD_DURATION_BUCKETS),
             drift_scan_duration: Histogram::new(DRIFT_SCAN_DURATION_BUCKETS),
             task_panics: Family::default(),
+            compressions: Family::default(),
+            compression_seconds: Family::default(),
         }
     }
 }
@@ -123,6 +139,33 @@ impl Stats {
     /// Panics survived per background task (shared handle, for `/metrics`).
     pub fn task_panics(&self) -> &Family<TaskLabels, Counter> {
         &self.task_panics
+    }
+
+    /// Bodies compressed, per body and coding (shared handle, for `/metrics`).
+    pub fn compressions_family(&self) -> &Family<CompressionLabels, Counter> {
+        &self.compressions
+    }
+
+    /// CPU time spent compressing, per body and coding (shared handle).
+    pub fn compression_seconds_family(
+        &self,
+    ) -> &Family<CompressionLabels, Counter<f64, AtomicU64>> {
+        &self.compression_seconds
+    }
+
+    /// Times a `kind` body was compressed with `encoding` so far.
+    pub fn compressions(&self, kind: BodyKind, encoding: Encoding) -> u64 {
+        self.compressions
+            .get_or_create(&compression_labels(kind, encoding))
+            .get()
+    }
+
+    pub(crate) fn compressed(&self, kind: BodyKind, encoding: Encoding, took: Duration) {
+        let labels = compression_labels(kind, encoding);
+        self.compressions.get_or_create(&labels).inc();
+        self.compression_seconds
+            .get_or_create(&labels)
+            .inc_by(took.as_secs_f64());
     }
 
     /// Panics the background task `task` survived so far.
@@ -186,5 +229,12 @@ impl Stats {
             &self.reloads_failed
         };
         counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+fn compression_labels(kind: BodyKind, encoding: Encoding) -> CompressionLabels {
+    CompressionLabels {
+        body: kind.label(),
+        encoding: encoding.token(),
     }
 }

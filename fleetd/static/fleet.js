@@ -1,7 +1,9 @@
 // fleetd page enhancements. Optional: the page is complete without them.
 //  - auto-refresh every N s (body[data-refresh-sec]) by fetching the same URL
 //    and swapping <main>, with a pause/resume control whose state is kept in
-//    localStorage;
+//    localStorage. The fetch revalidates the browser's cached copy
+//    (`cache: 'no-cache'`: If-None-Match with the page's ETag), so an
+//    unchanged snapshot costs a 304 and no re-parse;
 //  - live relative times for <time data-ago datetime="..."> ("12 s ago"),
 //    measured on the server's clock (body[data-now]);
 //  - the "data as of" stale marker once the data is older than its limit.
@@ -80,6 +82,7 @@
   var paused = loadPaused();
   var busy = false;
   var lastNote = '';
+  var lastTag = null; // ETag of the page last swapped in
 
   function clock(date) {
     return date.toISOString().slice(11, 19) + ' UTC';
@@ -105,13 +108,21 @@
     if (paused || busy || document.hidden || busyWithForm()) return;
     busy = true;
     window.fetch(window.location.href, {
-      cache: 'no-store',
+      cache: 'no-cache',
       credentials: 'same-origin',
       headers: { Accept: 'text/html' }
     }).then(function (response) {
       if (!response.ok) throw new Error('HTTP ' + response.status);
+      var tag = response.headers.get('ETag');
+      if (tag && tag === lastTag) return null; // revalidated: unchanged
+      lastTag = tag;
       return response.text();
     }).then(function (html) {
+      if (html === null) {
+        updateTimes();
+        show('unchanged at ' + clock(new Date(Date.now() + skew)), false);
+        return;
+      }
       var doc = new DOMParser().parseFromString(html, 'text/html');
       var next = doc.getElementById('main');
       var current = document.getElementById('main');

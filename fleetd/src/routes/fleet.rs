@@ -6,6 +6,7 @@ use crate::history::History;
 use crate::links::HostDashboard;
 use crate::page::{self, FilterError, PageContext, ProcessFilter, ProcessPageContext, StaleNotice};
 use crate::snapshots::{PageSnapshot, PreparedSnapshot, SnapshotService};
+use crate::wire::{self, SNAPSHOT_CACHE_CONTROL};
 use actix_web::http::header::{self, ContentType};
 use actix_web::http::StatusCode;
 use actix_web::web::Bytes;
@@ -45,9 +46,9 @@ pub async fn page(
     };
     match shown {
         PageSnapshot::Fresh(prepared) if !filter.is_active() => {
-            Ok(html(prepared.default_page(|snapshot| {
-                Bytes::from(render(snapshot, None, &ProcessFilter::NONE))
-            })))
+            let body = prepared
+                .default_page(|snapshot| Bytes::from(render(snapshot, None, &ProcessFilter::NONE)));
+            Ok(wire::respond(&req, body, HTML, snapshots.stats()))
         }
         PageSnapshot::Fresh(prepared) => Ok(html(render(&prepared.snapshot, None, &filter))),
         PageSnapshot::Stale { snapshot, notice } => {
@@ -122,9 +123,16 @@ pub async fn process(
     ))
 }
 
+/// The Content-Type of the pages.
+const HTML: &str = "text/html; charset=utf-8";
+
+/// A page rendered for this request (filtered, stale, a process, the
+/// cutover checklist): snapshot-derived, so revalidated like the others,
+/// but without a validator of its own.
 pub(super) fn html(body: impl actix_web::body::MessageBody + 'static) -> HttpResponse {
     HttpResponse::Ok()
         .content_type(ContentType::html())
+        .insert_header((header::CACHE_CONTROL, SNAPSHOT_CACHE_CONTROL))
         .body(body)
 }
 

@@ -3,9 +3,11 @@
 
 use crate::metrics::{Metrics, MetricsError, Scrape, CONTENT_TYPE};
 use crate::snapshots::SnapshotService;
+use crate::wire::{self, BodyKind};
 use actix_web::http::header::ContentType;
 use actix_web::http::StatusCode;
-use actix_web::{web, HttpResponse, ResponseError};
+use actix_web::web::Bytes;
+use actix_web::{web, HttpRequest, HttpResponse, ResponseError};
 
 /// Answers from what the snapshot service knows, never waiting for a build
 /// (an expired snapshot is rebuilt in the background, like every route's,
@@ -14,6 +16,7 @@ use actix_web::{web, HttpResponse, ResponseError};
 /// failed since (`fleetd_snapshot_available` says which). The outage is
 /// then visible in Prometheus, and a scrape never times out on it.
 pub async fn metrics(
+    req: HttpRequest,
     snapshots: web::Data<SnapshotService>,
     metrics: web::Data<Metrics>,
 ) -> Result<HttpResponse, MetricsRouteError> {
@@ -24,7 +27,15 @@ pub async fn metrics(
             last_success: known.last_good.as_ref().map(|good| good.built_at),
         })
         .map_err(MetricsRouteError)?;
-    Ok(HttpResponse::Ok().content_type(CONTENT_TYPE).body(body))
+    // Rendered per scrape (its counters move between scrapes), so it is
+    // gzipped per scrape, at a fast level, when the scraper asks.
+    Ok(wire::respond_uncached(
+        &req,
+        BodyKind::Metrics,
+        Bytes::from(body),
+        CONTENT_TYPE,
+        snapshots.stats(),
+    ))
 }
 
 #[derive(Debug, thiserror::Error)]

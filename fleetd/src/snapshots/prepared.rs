@@ -1,5 +1,6 @@
 //! [`PreparedSnapshot`]: one build, ready to serve until it expires.
 
+use crate::wire::{BodyKind, EncodedBody};
 use actix_web::web::Bytes;
 use chrono::{DateTime, Utc};
 use fleet_core::FleetSnapshot;
@@ -10,11 +11,15 @@ use std::time::{Duration, Instant};
 /// A snapshot ready to serve: built once, read by every request until it
 /// expires. Warm requests copy a reference-counted buffer and do no other
 /// work: the JSON is serialised when the snapshot is prepared, the default
-/// page the first time a route asks for it.
+/// page and the history the first time a route asks for them, and each
+/// compressed variant of those bodies the first time a client wants it
+/// ([`EncodedBody`]).
 pub struct PreparedSnapshot {
     pub snapshot: FleetSnapshot,
     /// `snapshot` serialised once: the body of `/api/fleet`.
     pub json: Bytes,
+    /// `json` with its validator and compressed variants.
+    api_body: EncodedBody,
     /// Wall-clock time the build finished.
     pub built_at: DateTime<Utc>,
     /// Monotonic time the build finished (for ages; immune to clock steps).
@@ -22,7 +27,9 @@ pub struct PreparedSnapshot {
     /// The cache lifetime this snapshot was built under.
     ttl: Duration,
     /// The default fleet page of this snapshot, once a route rendered it.
-    default_page: OnceLock<Bytes>,
+    default_page: OnceLock<EncodedBody>,
+    /// The `/api/fleet/history` body as of this snapshot, once asked for.
+    history: OnceLock<EncodedBody>,
 }
 
 impl PreparedSnapshot {
@@ -31,11 +38,13 @@ impl PreparedSnapshot {
         let json = Bytes::from(serde_json::to_vec(&snapshot)?);
         Ok(PreparedSnapshot {
             snapshot,
+            api_body: EncodedBody::new(BodyKind::ApiFleet, json.clone()),
             json,
             built_at: Utc::now(),
             built_instant: Instant::now(),
             ttl,
             default_page: OnceLock::new(),
+            history: OnceLock::new(),
         })
     }
 
@@ -43,10 +52,31 @@ impl PreparedSnapshot {
     /// `render` runs for the first request that asks, every later one gets
     /// the same buffer. The slot belongs to this snapshot, so a page is
     /// never served for another one.
-    pub fn default_page(&self, render: impl FnOnce(&FleetSnapshot) -> Bytes) -> Bytes {
+    pub fn default_page(&self, render: impl FnOnce(&FleetSnapshot) -> Bytes) -> &EncodedBody {
         self.default_page
-            .get_or_init(|| render(&self.snapshot))
-            .clone()
+            .get_or_init(|| EncodedBody::new(BodyKind::FleetPage, render(&self.snapshot)))
+    }
+
+    /// The body of `/api/fleet`.
+    pub fn api_body(&self) -> &EncodedBody {
+        &self.api_body
+    }
+
+    /// The `/api/fleet/history` body while this snapshot is current: the
+    /// history changes only when a build is recorded, and every build is
+    /// recorded before its snapshot is served, so `render` runs for the
+    /// first request and every later one (and its compressed variants)
+    /// shares it.
+    /// (A failed `render` keeps nothing: the next request tries again.)
+    pub fn history<E>(&self, render: impl FnOnce() -> Result<Bytes, E>) -> Result<&EncodedBody, E> {
+        if let Some(body) = self.history.get() {
+            return Ok(body);
+        }
+        let rendered = render()?;
+        // Two first requests may both render; the first stored is kept.
+        Ok(self
+            .history
+            .get_or_init(|| EncodedBody::new(BodyKind::History, rendered)))
     }
 
     /// How long the cache keeps this snapshot.
@@ -62,7 +92,8 @@ impl fmt::Debug for PreparedSnapshot {
             .field("status", &self.snapshot.summary.status)
             .field("json_bytes", &self.json.len())
             .field("built_at", &self.built_at)
-            .field("page_rendered", &self.default_page.get().is_some())
+            .field("page", &self.default_page.get())
+            .field("api_body", &self.api_body)
             .finish_non_exhaustive()
     }
 }
@@ -92,14 +123,14 @@ mod tests {
             renders += 1;
             Bytes::from_static(label.as_bytes())
         };
-        assert_eq!(first.default_page(|_| render("first")), "first");
+        assert_eq!(first.default_page(|_| render("first")).identity(), "first");
         assert_eq!(
-            first.default_page(|_| render("again")),
+            first.default_page(|_| render("again")).identity(),
             "first",
             "warm requests share the first rendering"
         );
         assert_eq!(
-            second.default_page(|_| render("second")),
+            second.default_page(|_| render("second")).identity(),
             "second",
             "another snapshot renders its own page"
         );

@@ -15,3 +15,4 @@ mod routes;
 mod signals;
 mod snapshot;
 mod unavailable;
+mod wire;

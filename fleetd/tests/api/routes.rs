@@ -5,8 +5,15 @@ use reqwest::header::{HeaderMap, ALLOW, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::{Method, StatusCode};
 
 fn assert_security_headers(headers: &HeaderMap, what: &str) {
+    assert_headers(headers, what, "no-store");
+}
+
+/// The security headers, with the `Cache-Control` of a snapshot-derived
+/// 200 (`private, no-cache`: revalidated on every use, see tests/api/wire.rs)
+/// or of everything else (`no-store`).
+fn assert_headers(headers: &HeaderMap, what: &str, cache_control: &str) {
     let expected = [
-        ("cache-control", "no-store"),
+        ("cache-control", cache_control),
         ("x-content-type-options", "nosniff"),
         ("x-frame-options", "DENY"),
         ("referrer-policy", "no-referrer"),
@@ -67,7 +74,14 @@ async fn every_route_answers_with_its_content_type_and_the_security_headers() {
     for (path, status, ctype) in cases {
         let response = app.get(path).await;
         assert_eq!(response.status(), status, "GET {path}");
-        assert_security_headers(response.headers(), path);
+        let snapshot_view = status == StatusCode::OK
+            && (path.starts_with("/fleet") || path.starts_with("/api/fleet"));
+        let cache_control = if snapshot_view {
+            "private, no-cache"
+        } else {
+            "no-store"
+        };
+        assert_headers(response.headers(), path, cache_control);
         if !ctype.is_empty() {
             assert_eq!(content_type(response.headers()), ctype, "GET {path}");
         }
@@ -156,7 +170,12 @@ async fn head_is_answered_like_get_without_a_body() {
     ] {
         let response = app.request(Method::HEAD, path).await;
         assert_eq!(response.status(), StatusCode::OK, "HEAD {path}");
-        assert_security_headers(response.headers(), path);
+        let cache_control = if path.starts_with("/fleet") || path.starts_with("/api/fleet") {
+            "private, no-cache"
+        } else {
+            "no-store"
+        };
+        assert_headers(response.headers(), path, cache_control);
         assert!(
             response.bytes().await.expect("body").is_empty(),
             "HEAD {path} has no body"

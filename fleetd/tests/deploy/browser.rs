@@ -259,3 +259,150 @@ async fn chromium_renders_the_complete_fleet_page_without_javascript() {
     let path = screenshot(&app, Script::Off, "fleet-nojs.png").await;
     eprintln!("screenshot: {}", path.display());
 }
+
+// ---------------------------------------------------------------------------
+// Layout and accessibility, through playwright-core and axe-core (npm, in
+// fleetd/tests/browser/, installed by scripts/test with `npm ci`) driving
+// the same Debian Chromium. The fleet is the benchmark data set's shape:
+// 200 processes, so the cards' counts reach three digits.
+
+/// The small benchmark data set: 200 processes (100 hosts × monitor +
+/// deliverer), a few thousand sites.
+const BENCH_SHAPE: fleet_bench::dataset::LargeSpec = fleet_bench::dataset::LargeSpec {
+    sites: 5_000,
+    webhook_deliveries: 2_000,
+    alert_deliveries: 1_000,
+    closed_events: 200,
+    process_hosts: 100,
+    bucket_hosts: 50,
+    bucket_total: 1000,
+};
+
+/// fleetd over the benchmark-shaped database (kept for as long as the app).
+async fn bench_shaped_fleet() -> (TestApp, fleet_sql::testing::ScratchDb, serde_json::Value) {
+    let db = fleet_sql::testing::ScratchDb::create_without_schema()
+        .await
+        .expect("a scratch database");
+    fleet_bench::dataset::seed(
+        &fleet_sql::testing::admin_url(),
+        db.name(),
+        &BENCH_SHAPE,
+        true,
+    )
+    .await
+    .expect("seed the benchmark data set");
+    let url = fleet_bench::database_url(&fleet_sql::testing::admin_url(), db.name())
+        .expect("database URL");
+    let app = crate::helpers::spawn_app_on(&url, |s| {
+        s.cache.ttl = Duration::from_secs(120);
+    })
+    .await;
+    app.wait_for_drift().await;
+    let snapshot: serde_json::Value = app
+        .get("/api/fleet")
+        .await
+        .json()
+        .await
+        .expect("snapshot JSON");
+    assert_eq!(
+        snapshot["processes"].as_array().map(Vec::len),
+        Some(200),
+        "the benchmark shape has 200 processes"
+    );
+    (app, db, snapshot)
+}
+
+fn browser_checks_dir() -> PathBuf {
+    crate::support::repo_root().join("fleetd/tests/browser")
+}
+
+/// Runs `check.mjs <mode>` on `urls`; returns its findings (empty: passed).
+async fn browser_check(mode: &str, urls: &[String]) -> serde_json::Value {
+    let dir = browser_checks_dir();
+    let node = require_tool("node", &["/usr/bin/node"], "nodejs");
+    assert!(
+        dir.join("node_modules/playwright-core").is_dir()
+            && dir.join("node_modules/axe-core").is_dir(),
+        "playwright-core and axe-core are not installed in {}: run `npm ci` there \
+         (scripts/test does, with PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1)",
+        dir.display()
+    );
+    let mut command = tokio::process::Command::new(node);
+    command
+        .current_dir(&dir)
+        .arg("check.mjs")
+        .arg(chromium())
+        .arg(mode)
+        .args(urls);
+    let output = run_bounded("node check.mjs", command, Duration::from_secs(240)).await;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap_or_else(|_| {
+        panic!(
+            "check.mjs {mode}: {}\n{stdout}\n{}",
+            output.status,
+            tail(&String::from_utf8_lossy(&output.stderr), 40)
+        )
+    });
+    let findings = report["findings"].clone();
+    let empty = findings.as_array().is_some_and(Vec::is_empty);
+    assert_eq!(
+        output.status.success(),
+        empty,
+        "check.mjs {mode}: exit status {} disagrees with its findings",
+        output.status
+    );
+    findings
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nothing_overflows_its_card_or_cell_at_1400_and_390_px_with_200_processes() {
+    let (app, _db, snapshot) = bench_shaped_fleet().await;
+    let stale = snapshot["summary"]["stale_processes"].as_u64().unwrap_or(0);
+    let process = snapshot["processes"][0]["process_id"]
+        .as_str()
+        .expect("a process id");
+    let urls = [
+        app.url("/fleet"),
+        app.url("/fleet?status=red"),
+        app.url(&format!("/fleet/process/{process}")),
+    ];
+    let findings = browser_check("overflow", &urls).await;
+    assert!(
+        findings.as_array().is_some_and(Vec::is_empty),
+        "elements overflow their card or cell ({stale} stale processes):\n{findings:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn axe_finds_no_serious_or_critical_violation() {
+    let (app, _db, snapshot) = bench_shaped_fleet().await;
+    let process = snapshot["processes"][0]["process_id"]
+        .as_str()
+        .expect("a process id");
+    let urls = [
+        app.url("/fleet"),
+        app.url("/fleet?status=red&type=monitor"),
+        app.url(&format!("/fleet/process/{process}")),
+        app.url("/fleet/process/no-such-process"),
+        app.url("/fleet/cutover"),
+    ];
+    let findings = browser_check("axe", &urls).await;
+    assert!(
+        findings.as_array().is_some_and(Vec::is_empty),
+        "axe-core: serious or critical violations:\n{findings:#}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_page_refresh_revalidates_and_gets_304_while_the_snapshot_is_unchanged() {
+    // One snapshot for the whole test (the default TTL would rebuild it
+    // before the first refresh).
+    let app = crate::helpers::spawn_app_with(|s| s.cache.ttl = Duration::from_secs(120)).await;
+    app.wait_for_drift().await;
+    let _ = app.get("/fleet").await;
+    let findings = browser_check("refresh", &[app.url("/fleet")]).await;
+    assert!(
+        findings.as_array().is_some_and(Vec::is_empty),
+        "the refresh did not revalidate:\n{findings:#}"
+    );
+}

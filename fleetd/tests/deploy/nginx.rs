@@ -48,6 +48,9 @@ fn nginx_binary() -> PathBuf {
 
 /// The main configuration around the deploy file: everything nginx writes
 /// goes to the temp prefix, and nginx stays in the foreground as one process.
+/// gzip is on for everything, as an operator's `http {}` may have it
+/// (Debian's has `gzip on`): the deploy file must keep nginx from
+/// compressing fleetd's responses again.
 fn main_conf(prefix: &Path) -> String {
     let p = prefix.display();
     // As root, nginx would switch to `nobody`, who cannot read the temp dir.
@@ -57,6 +60,7 @@ fn main_conf(prefix: &Path) -> String {
          pid {p}/nginx.pid;\nerror_log {p}/error.log info;\n\
          events {{ worker_connections 64; }}\n\
          http {{\n  access_log {p}/access.log;\n\
+         gzip on;\n  gzip_types *;\n  gzip_min_length 20;\n\
          client_body_temp_path {p}/client_body;\n  proxy_temp_path {p}/proxy;\n\
          fastcgi_temp_path {p}/fastcgi;\n  uwsgi_temp_path {p}/uwsgi;\n\
          scgi_temp_path {p}/scgi;\n  include {p}/fleetd.conf;\n}}\n"
@@ -142,7 +146,16 @@ async fn start_nginx(upstream_port: u16) -> Nginx {
 }
 
 async fn fleetd_and_nginx() -> (TestApp, Nginx) {
-    let app = spawn_app_with(|settings| settings.server.base_path = BASE.to_owned()).await;
+    fleetd_and_nginx_with(Duration::from_secs(5)).await
+}
+
+/// `ttl`: the cache lifetime (long, for a snapshot that stays the same).
+async fn fleetd_and_nginx_with(ttl: Duration) -> (TestApp, Nginx) {
+    let app = spawn_app_with(|settings| {
+        settings.server.base_path = BASE.to_owned();
+        settings.cache.ttl = ttl;
+    })
+    .await;
     app.wait_for_drift().await;
     let nginx = start_nginx(app.port).await;
     (app, nginx)
@@ -209,6 +222,12 @@ async fn nginx_serves_the_page_assets_json_and_filtered_views_under_the_sub_path
         content_type(&page)
     );
     for (header, value) in fleetd::middleware::SECURITY_HEADERS {
+        // The page is a snapshot view: fleetd's own Cache-Control for it.
+        let value = if header.as_str() == "cache-control" {
+            fleetd::wire::SNAPSHOT_CACHE_CONTROL
+        } else {
+            value
+        };
         assert_eq!(
             page.headers()
                 .get(header.as_str())
@@ -480,7 +499,7 @@ async fn nginx_puts_the_security_headers_once_on_every_response_errors_included(
             "a page fleetd served",
             format!("GET {BASE}/fleet HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"),
             "200",
-            "no-store",
+            "private, no-cache",
         ),
         (
             "fleetd's own 404",
@@ -545,6 +564,120 @@ async fn nginx_puts_the_security_headers_once_on_every_response_errors_included(
             .unwrap_or_default();
         assert_security_headers(&format!("fleetd direct {path}"), &headers, &cache_control);
     }
+}
+
+/// One response, as the client got it.
+struct Seen {
+    status: StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Seen {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+async fn exchange(
+    method: reqwest::Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    through_nginx: bool,
+) -> Seen {
+    let mut request = client().request(method, url);
+    if through_nginx {
+        request = request.basic_auth(USER, Some(PASSWORD));
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("{url}: {e}"));
+    Seen {
+        status: response.status(),
+        headers: response.headers().clone(),
+        body: response.bytes().await.expect("body").to_vec(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nginx_passes_compressed_bodies_etags_and_304s_through_unchanged() {
+    // One snapshot for the whole test: fleetd's answer directly and
+    // through nginx must be byte for byte the same.
+    let (app, nginx) = fleetd_and_nginx_with(Duration::from_secs(120)).await;
+    for path in ["/fleet", "/api/fleet", "/api/fleet/history"] {
+        let path = format!("{BASE}{path}");
+        for (accept, coding) in [
+            ("gzip, deflate, br, zstd", Some("br")),
+            ("gzip", Some("gzip")),
+            ("identity", None),
+        ] {
+            let what = format!("{path} {accept}");
+            let headers = [("accept-encoding", accept)];
+            let direct = exchange(reqwest::Method::GET, &app.url(&path), &headers, false).await;
+            let proxied = exchange(reqwest::Method::GET, &nginx.url(&path), &headers, true).await;
+            assert_eq!(direct.status, StatusCode::OK, "{what}");
+            assert_eq!(proxied.status, StatusCode::OK, "{what}");
+            let big = direct.body.len() >= fleetd::wire::MIN_COMPRESSED_LEN
+                || direct.header("content-encoding").is_some();
+            if big || coding.is_none() {
+                assert_eq!(direct.header("content-encoding"), coding, "{what} direct");
+            }
+            for name in [
+                "content-encoding",
+                "etag",
+                "vary",
+                "cache-control",
+                "content-type",
+            ] {
+                assert_eq!(
+                    proxied.header(name),
+                    direct.header(name),
+                    "{what}: {name} through nginx"
+                );
+            }
+            let etag = proxied
+                .header("etag")
+                .expect("ETag through nginx")
+                .to_owned();
+            assert!(!etag.starts_with("W/"), "{what}: nginx kept the strong tag");
+            assert!(
+                proxied.body == direct.body,
+                "{what}: the same bytes through nginx"
+            );
+
+            let revalidate = [
+                ("accept-encoding", accept),
+                ("if-none-match", etag.as_str()),
+            ];
+            let not_modified =
+                exchange(reqwest::Method::GET, &nginx.url(&path), &revalidate, true).await;
+            assert_eq!(
+                not_modified.status,
+                StatusCode::NOT_MODIFIED,
+                "{what}: 304 through nginx"
+            );
+            assert!(not_modified.body.is_empty(), "{what}: a 304 has no body");
+            assert_eq!(not_modified.header("etag"), Some(etag.as_str()), "{what}");
+            assert_eq!(
+                not_modified.header("cache-control"),
+                Some("private, no-cache")
+            );
+
+            let head = exchange(reqwest::Method::HEAD, &nginx.url(&path), &headers, true).await;
+            assert_eq!(head.status, StatusCode::OK, "HEAD {what}");
+            assert_eq!(
+                head.header("content-encoding"),
+                direct.header("content-encoding"),
+                "HEAD {what}"
+            );
+            assert_eq!(head.header("etag"), Some(etag.as_str()), "HEAD {what}");
+        }
+    }
+    assert_eq!(app.snapshots.stats().builds(), 1, "one snapshot throughout");
 }
 
 /// RFC 4648 base64 (for one Basic credential; no crate for four lines).

@@ -44,6 +44,10 @@ pub struct Stats {
     drift_scan_duration: Histogram,
     /// Panics each background task survived ([`crate::tasks`]).
     task_panics: Family<TaskLabels, Counter>,
+    /// 1 while the history is written to its store ([`crate::history`]).
+    history_store_ok: AtomicU64,
+    /// Times the history store was given up (opening or writing failed).
+    history_store_errors: AtomicU64,
 }
 
 /// The `task` label of `fleetd_task_panics_total`.
@@ -68,6 +72,8 @@ impl Default for Stats {
             build_duration: Histogram::new(BUILD_DURATION_BUCKETS),
             drift_scan_duration: Histogram::new(DRIFT_SCAN_DURATION_BUCKETS),
             task_panics: Family::default(),
+            history_store_ok: AtomicU64::default(),
+            history_store_errors: AtomicU64::default(),
         }
     }
 }
@@ -91,6 +97,10 @@ pub struct StatsSnapshot {
     pub drift_scans_failed: u64,
     pub reloads_succeeded: u64,
     pub reloads_failed: u64,
+    /// 1 while the status history is written to its store, else 0.
+    pub history_store_ok: u64,
+    /// Times the history store was given up.
+    pub history_store_errors: u64,
 }
 
 impl Stats {
@@ -107,10 +117,24 @@ impl Stats {
             drift_scans_failed: get(&self.drift_scans_failed),
             reloads_succeeded: get(&self.reloads_succeeded),
             reloads_failed: get(&self.reloads_failed),
+            history_store_ok: get(&self.history_store_ok),
+            history_store_errors: get(&self.history_store_errors),
         }
     }
 
     /// The snapshot build duration histogram (shared handle, for `/metrics`).
+    /// Whether the status history is written to its store.
+    pub fn set_history_store_ok(&self, ok: bool) {
+        self.history_store_ok
+            .store(u64::from(ok), Ordering::Relaxed);
+    }
+
+    /// The history store was given up (it is then no longer ok).
+    pub fn history_store_failed(&self) {
+        self.history_store_ok.store(0, Ordering::Relaxed);
+        self.history_store_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn build_duration(&self) -> &Histogram {
         &self.build_duration
     }

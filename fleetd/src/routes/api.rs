@@ -1,5 +1,5 @@
-//! `/api/fleet`: the complete snapshot as JSON (rollup.md §8), and
-//! `/api/fleet/history`: the status history fleetd keeps in memory.
+//! `/api/fleet`: the complete snapshot as JSON (rollup.md §8). (The
+//! history's JSON is in [`super::history`].)
 
 use crate::snapshots::SnapshotService;
 use actix_web::http::header::{self, ContentType};
@@ -19,18 +19,6 @@ pub async fn fleet(snapshots: web::Data<SnapshotService>) -> Result<HttpResponse
     Ok(HttpResponse::Ok()
         .content_type(ContentType::json())
         .body(prepared.json.clone()))
-}
-
-/// The status history ([`HistoryView`](crate::history::HistoryView)). It
-/// first asks for the current snapshot (through the cache, like every
-/// route) so that the history includes it; when the database cannot be
-/// read the history recorded so far is served all the same.
-pub async fn history(snapshots: web::Data<SnapshotService>) -> Result<HttpResponse, ApiError> {
-    let _ = snapshots.current().await;
-    let body = serde_json::to_vec(&snapshots.history().view()).map_err(ApiError::Serialize)?;
-    Ok(HttpResponse::Ok()
-        .content_type(ContentType::json())
-        .body(body))
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -11,6 +11,7 @@ pub mod cutover;
 pub mod errors;
 pub mod fleet;
 pub mod health;
+pub mod history;
 pub mod metrics;
 
 use actix_web::http::header;
@@ -56,6 +57,11 @@ impl Paths {
         format!("{}/api/fleet", self.base)
     }
 
+    /// The page of the recorded status history.
+    pub fn fleet_history(&self) -> String {
+        format!("{}/fleet/history", self.base)
+    }
+
     pub fn api_fleet_history(&self) -> String {
         format!("{}/api/fleet/history", self.base)
     }
@@ -99,9 +105,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, paths: &Paths) {
     cfg.service(web::resource(root).to(redirect_to_fleet))
         .service(web::resource(paths.fleet()).to(fleet::page))
         .service(web::resource(paths.cutover()).to(cutover::page))
+        .service(web::resource(paths.fleet_history()).to(history::page))
         .service(web::resource(paths.process("{process_id}")).to(fleet::process))
         .service(web::resource(paths.api_fleet()).to(api::fleet))
-        .service(web::resource(paths.api_fleet_history()).to(api::history))
+        .service(web::resource(paths.api_fleet_history()).to(history::api))
         .service(web::resource(paths.metrics()).to(metrics::metrics))
         .service(web::resource(paths.healthz()).to(health::healthz))
         .service(web::resource(paths.readyz()).to(health::readyz))

@@ -282,6 +282,9 @@ pub struct History {
     state: Mutex<State>,
     /// Locked before `state` when both are needed.
     store: Mutex<Slot>,
+    /// What `store` is, kept apart so that the page and the JSON never wait
+    /// for a store read or write to learn it.
+    store_state: Mutex<StoreState>,
     stats: Arc<Stats>,
 }
 
@@ -290,10 +293,8 @@ enum Slot {
     /// Memory only, by configuration.
     None,
     Open(Store),
-    Failed {
-        reason: &'static str,
-        since: DateTime<Utc>,
-    },
+    /// Given up (see [`History::store_state`] for why and since when).
+    Failed,
 }
 
 #[derive(Debug)]
@@ -352,6 +353,7 @@ impl History {
                 last_maintenance: None,
             }),
             store: Mutex::new(Slot::None),
+            store_state: Mutex::new(StoreState::MemoryOnly),
             stats,
         }
     }
@@ -388,6 +390,7 @@ impl History {
                 );
                 history.resume(loaded, now);
                 *slot = Slot::Open(store);
+                *lock(&history.store_state) = StoreState::Stored;
                 history.stats.set_history_store_ok(true);
             }
             Err(error) => history.fail(&mut slot, &error),
@@ -424,9 +427,11 @@ impl History {
              (docs/operations.md, \"Status history\")"
         );
         self.stats.history_store_failed();
-        *slot = Slot::Failed {
-            reason: error.kind(),
-            since: Utc::now(),
+        let since = Utc::now();
+        *slot = Slot::Failed;
+        *lock(&self.store_state) = StoreState::Failed {
+            reason: error.kind().to_owned(),
+            since,
         };
         let mut state = self.lock();
         state.persisting = false;
@@ -577,14 +582,7 @@ impl History {
 
     /// Where the history is kept now.
     pub fn store_state(&self) -> StoreState {
-        match &*lock(&self.store) {
-            Slot::None => StoreState::MemoryOnly,
-            Slot::Open(_) => StoreState::Stored,
-            Slot::Failed { reason, since } => StoreState::Failed {
-                reason: (*reason).to_owned(),
-                since: *since,
-            },
-        }
+        lock(&self.store_state).clone()
     }
 
     /// Since when the fleet has had its current status (see

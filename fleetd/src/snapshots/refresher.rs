@@ -21,8 +21,11 @@ use tokio::task::JoinHandle;
 pub const HISTORY_TASK: &str = "history";
 
 impl SnapshotService {
-    /// Starts the history refresher: a sample at once, then one every
-    /// `history.sample_interval_sec`. Abort the handle to stop it, then
+    /// Starts the history refresher: a sample every
+    /// `history.sample_interval_sec`, the first one interval after the
+    /// start (not at once: the first drift scan and the first requests
+    /// have the pool to themselves then, as before the refresher existed;
+    /// any request meanwhile records its build anyway). Abort the handle to stop it, then
     /// call [`SnapshotService::flush_history`].
     pub fn spawn_history_refresher(&self) -> JoinHandle<()> {
         tasks::spawn(
@@ -30,7 +33,6 @@ impl SnapshotService {
             Arc::clone(self.stats()),
             HistoryRefresher {
                 service: self.clone(),
-                first: true,
             },
         )
     }
@@ -57,8 +59,6 @@ impl SnapshotService {
 
 struct HistoryRefresher {
     service: SnapshotService,
-    /// The first sample is taken at once.
-    first: bool,
 }
 
 impl Periodic for HistoryRefresher {
@@ -67,10 +67,8 @@ impl Periodic for HistoryRefresher {
     }
 
     async fn next(&mut self) -> bool {
-        if !std::mem::take(&mut self.first) {
-            let interval = self.service.history().config().sample_interval;
-            tokio::time::sleep(interval).await;
-        }
+        let interval = self.service.history().config().sample_interval;
+        tokio::time::sleep(interval).await;
         true
     }
 

@@ -55,8 +55,9 @@ fn history_store(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("history.sqlite3");
     let mut store = Store::open(&path).expect("open");
+    // The 30 days end now: the history opened below trims by the real clock.
     let start = Utc
-        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .timestamp_opt(Utc::now().timestamp() - DAYS * 86_400, 0)
         .single()
         .expect("time");
     let total = DAYS * 86_400 / INTERVAL_SECS;
@@ -89,6 +90,29 @@ fn history_store(c: &mut Criterion) {
         file as f64 / (1024.0 * 1024.0),
         store.used_bytes().expect("used")
     );
+
+    // What `/fleet/history` reads and computes on this file (the report of
+    // the whole retention period), once, timed.
+    drop(store);
+    let history = fleetd::history::History::open(
+        HistoryConfig {
+            path: Some(path.clone()),
+            ..HistoryConfig::default()
+        },
+        std::sync::Arc::new(fleetd::stats::Stats::default()),
+    );
+    let end = start + Duration::seconds(DAYS * 86_400);
+    let began = Instant::now();
+    let report = history.report(end);
+    eprintln!(
+        "/fleet/history report of the 30 days: {:.1} ms ({} segments, {} days, {} transitions)",
+        began.elapsed().as_secs_f64() * 1e3,
+        report.segments.len(),
+        report.days.len(),
+        report.transitions.len()
+    );
+    drop(history);
+    let mut store = Store::open(&path).expect("reopen");
 
     let mut second = DAYS * 86_400;
     c.bench_function("history_store_write_one_sample_30_day_file", |b| {

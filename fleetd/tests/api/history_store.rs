@@ -249,6 +249,27 @@ async fn red_since_survives_a_restart() {
         "the page says red since the time before the restart"
     );
     assert!(page.contains("data-store=\"stored\""));
+    assert!(
+        page.contains("class=\"tl tl-red\""),
+        "the 24-hour strip has the red"
+    );
+
+    // The history page reads the store: the transition from before the
+    // restart, and the red spell that began then.
+    let history_page = app.get("/fleet/history").await;
+    assert_eq!(history_page.status(), StatusCode::OK);
+    let history_page = history_page.text().await.expect("history page");
+    let spells = &history_page[history_page
+        .find("id=\"history-longest\"")
+        .expect("longest red spells")..];
+    assert!(
+        spells.contains(&format!("<td><time datetime=\"{since}\"")),
+        "the red spell starts at the transition"
+    );
+    let transitions_section = &history_page[history_page
+        .find("id=\"history-transitions\"")
+        .expect("transitions")..];
+    assert!(transitions_section.contains(&format!("<time datetime=\"{since}\"")));
 
     // The window of the API reads the store: the transition is in it.
     let window = history_json(&app, &format!("?since={since}")).await;

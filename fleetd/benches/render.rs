@@ -29,6 +29,8 @@ fn render(c: &mut Criterion) {
         history: &[],
         status_since: None,
         status_since_exact: false,
+        timeline: &[],
+        history_store: &fleetd::history::StoreState::MemoryOnly,
         host_dashboard: None,
     };
     let html = page::fleet_page(&ctx(&ProcessFilter::NONE)).into_string();

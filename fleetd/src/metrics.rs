@@ -269,6 +269,19 @@ impl Metrics {
             counter(|s| s.reloads_failed),
         );
         r.register(
+            "fleetd_history_store_ok",
+            "1 while the status history is written to its store (history.path), 0 when it is kept in memory only (no path, or the store was given up: see fleetd_history_store_errors_total)",
+            StatsGauge {
+                stats: Arc::clone(&stats),
+                read: |s| s.history_store_ok,
+            },
+        );
+        r.register(
+            "fleetd_history_store_errors",
+            "Times the status history store was given up (unwritable, full, corrupt or from a newer fleetd; logged once each)",
+            counter(|s| s.history_store_errors),
+        );
+        r.register(
             "fleetd_task_panics",
             "Panics a background task survived (logged; the task went on with its next cycle)",
             stats.task_panics().clone(),
@@ -324,6 +337,24 @@ impl EncodeMetric for StatsCounter {
 
     fn metric_type(&self) -> MetricType {
         MetricType::Counter
+    }
+}
+
+/// A gauge read from fleetd's counters.
+#[derive(Debug)]
+struct StatsGauge {
+    stats: Arc<Stats>,
+    read: fn(&StatsSnapshot) -> u64,
+}
+
+impl EncodeMetric for StatsGauge {
+    fn encode(&self, encoder: MetricEncoder<'_>) -> std::fmt::Result {
+        let value = i64::try_from((self.read)(&self.stats.snapshot())).unwrap_or(i64::MAX);
+        ConstGauge::new(value).encode(encoder)
+    }
+
+    fn metric_type(&self) -> MetricType {
+        MetricType::Gauge
     }
 }
 

@@ -92,6 +92,9 @@ impl ReloadHandle {
         if new.database != current.database {
             needs_restart.push("database");
         }
+        if new.history != current.history {
+            needs_restart.push("history");
+        }
         for key in &needs_restart {
             log::warn!("reload: `{key}` changed; it takes effect only after a restart");
         }

@@ -108,6 +108,7 @@ pub struct Settings {
     pub cache: CacheSettings,
     pub log: LogSettings,
     pub links: LinkSettings,
+    pub history: HistorySettings,
     /// Where this was loaded from (`None` when built in code, e.g. tests);
     /// SIGHUP re-reads it.
     pub source: Option<ConfigSource>,
@@ -168,6 +169,32 @@ pub struct LogSettings {
 pub struct LinkSettings {
     /// Each process's own dashboard; `None` (the default) = no links.
     pub host_dashboard: Option<HostDashboard>,
+}
+
+/// `[history]`: the status history (docs/configuration.md). Read at start
+/// only: a change needs a restart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HistorySettings {
+    /// The store file; `None` (the default) = memory only.
+    pub path: Option<PathBuf>,
+    /// How often the refresher samples the fleet status.
+    pub sample_interval: Duration,
+    pub retention_days: u64,
+    /// Bound on the store's size, in MiB.
+    pub max_size_mb: u64,
+}
+
+impl HistorySettings {
+    /// What [`crate::history::History`] needs.
+    pub fn config(&self) -> crate::history::HistoryConfig {
+        crate::history::HistoryConfig {
+            path: self.path.clone(),
+            sample_interval: self.sample_interval,
+            // At most 3650 days and 65536 MiB (see NUMERIC_KEYS).
+            retention: chrono::Duration::days(i64::try_from(self.retention_days).unwrap_or(3650)),
+            max_bytes: self.max_size_mb.saturating_mul(1024 * 1024),
+        }
+    }
 }
 
 impl Default for Settings {
@@ -341,6 +368,24 @@ impl Settings {
             host_dashboard: host_dashboard(&raw.links.host_dashboard)?,
         };
 
+        let history = HistorySettings {
+            path: (!raw.history.path.trim().is_empty()).then(|| PathBuf::from(&raw.history.path)),
+            sample_interval: secs(
+                "history.sample_interval_sec",
+                raw.history.sample_interval_sec,
+            )?,
+            retention_days: bounded("history.retention_days", raw.history.retention_days)?,
+            max_size_mb: bounded("history.max_size_mb", raw.history.max_size_mb)?,
+        };
+        if let Some(path) = &history.path {
+            if path.is_relative() || path.as_os_str().to_string_lossy().ends_with('/') {
+                return Err(SettingsError::Invalid {
+                    key: "history.path",
+                    reason: format!("{path:?} must be an absolute path to a file"),
+                });
+            }
+        }
+
         Ok(Settings {
             server,
             database,
@@ -348,6 +393,7 @@ impl Settings {
             cache,
             log,
             links,
+            history,
             source,
         })
     }
@@ -470,7 +516,7 @@ pub struct NumericKey {
 /// Every numeric key. The maximums are far above any useful value and keep
 /// every sum fleetd makes of configured durations (statement limit plus
 /// margin, drift deadline, readiness age) far below `Duration::MAX`.
-pub const NUMERIC_KEYS: [NumericKey; 11] = [
+pub const NUMERIC_KEYS: [NumericKey; 14] = [
     NumericKey {
         key: "database.pool_max",
         min: 2,
@@ -554,6 +600,27 @@ pub const NUMERIC_KEYS: [NumericKey; 11] = [
         max: 86_400,
         unit: "s",
         why: "at most 1 day",
+    },
+    NumericKey {
+        key: "history.sample_interval_sec",
+        min: 1,
+        max: 3600,
+        unit: "s",
+        why: "at least one sample an hour",
+    },
+    NumericKey {
+        key: "history.retention_days",
+        min: 1,
+        max: 3650,
+        unit: "days",
+        why: "at most 10 years",
+    },
+    NumericKey {
+        key: "history.max_size_mb",
+        min: 1,
+        max: 65_536,
+        unit: "MiB",
+        why: "at most 64 GiB",
     },
 ];
 
@@ -708,7 +775,9 @@ fn read_config_file(source: &ConfigSource) -> Result<Option<String>, SettingsErr
     }
 }
 /// The sections of the configuration file, upper-cased as in variables.
-const ENV_SECTIONS: [&str; 6] = ["SERVER", "DATABASE", "FLEET", "CACHE", "LOG", "LINKS"];
+const ENV_SECTIONS: [&str; 7] = [
+    "SERVER", "DATABASE", "FLEET", "CACHE", "LOG", "LINKS", "HISTORY",
+];
 
 /// Only `FLEETD_<SECTION>__<KEY>` variables are configuration. Other
 /// `FLEETD_*` names (e.g. the tests' `FLEETD_TEST_DATABASE_URL`) have no `__`
@@ -873,6 +942,7 @@ struct RawSettings {
     cache: RawCache,
     log: RawLog,
     links: RawLinks,
+    history: RawHistory,
 }
 
 #[derive(Debug, Deserialize, Serialize)]
@@ -975,6 +1045,26 @@ impl Default for RawLog {
 #[serde(deny_unknown_fields, default)]
 struct RawLinks {
     host_dashboard: String,
+}
+
+#[derive(Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawHistory {
+    path: String,
+    sample_interval_sec: u64,
+    retention_days: u64,
+    max_size_mb: u64,
+}
+
+impl Default for RawHistory {
+    fn default() -> Self {
+        RawHistory {
+            path: String::new(),
+            sample_interval_sec: 15,
+            retention_days: 30,
+            max_size_mb: 64,
+        }
+    }
 }
 
 #[cfg(test)]

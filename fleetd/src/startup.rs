@@ -50,6 +50,7 @@ pub struct Application {
     snapshots: SnapshotService,
     reload: ReloadHandle,
     drift_task: JoinHandle<()>,
+    history_task: JoinHandle<()>,
 }
 
 impl std::fmt::Debug for Application {
@@ -80,13 +81,15 @@ impl Application {
         }
 
         let reader = FleetReader::new(settings.database.db_settings())?;
-        let snapshots = SnapshotService::new(
+        let snapshots = SnapshotService::with_history(
             reader,
             LiveConfig::from_settings(&settings),
             Handle::current(),
+            settings.history.config(),
         );
         let metrics = Metrics::new(std::sync::Arc::clone(snapshots.stats()));
         let drift_task = snapshots.spawn_drift_refresher();
+        let history_task = snapshots.spawn_history_refresher();
         let server = run(
             listener,
             snapshots.clone(),
@@ -106,6 +109,7 @@ impl Application {
             snapshots,
             reload,
             drift_task,
+            history_task,
         })
     }
 
@@ -153,6 +157,9 @@ impl Application {
         // The drift scan can run for a minute; stop it so that closing the
         // pool does not wait for its connection.
         self.drift_task.abort();
+        // The last samples go to the store before the process ends.
+        self.history_task.abort();
+        self.snapshots.flush_history(true).await;
         if tokio::time::timeout(POOL_CLOSE_TIMEOUT, self.snapshots.close())
             .await
             .is_err()

@@ -48,6 +48,10 @@ pub struct Stats {
     /// Bodies compressed ([`crate::wire`]), and the time it took.
     compressions: Family<CompressionLabels, Counter>,
     compression_seconds: Family<CompressionLabels, Counter<f64, AtomicU64>>,
+    /// 1 while the history is written to its store ([`crate::history`]).
+    history_store_ok: AtomicU64,
+    /// Times the history store was given up (opening or writing failed).
+    history_store_errors: AtomicU64,
 }
 
 /// The labels of `fleetd_compressions_total` and
@@ -84,6 +88,8 @@ impl Default for Stats {
             task_panics: Family::default(),
             compressions: Family::default(),
             compression_seconds: Family::default(),
+            history_store_ok: AtomicU64::default(),
+            history_store_errors: AtomicU64::default(),
         }
     }
 }
@@ -107,6 +113,10 @@ pub struct StatsSnapshot {
     pub drift_scans_failed: u64,
     pub reloads_succeeded: u64,
     pub reloads_failed: u64,
+    /// 1 while the status history is written to its store, else 0.
+    pub history_store_ok: u64,
+    /// Times the history store was given up.
+    pub history_store_errors: u64,
 }
 
 impl Stats {
@@ -123,10 +133,24 @@ impl Stats {
             drift_scans_failed: get(&self.drift_scans_failed),
             reloads_succeeded: get(&self.reloads_succeeded),
             reloads_failed: get(&self.reloads_failed),
+            history_store_ok: get(&self.history_store_ok),
+            history_store_errors: get(&self.history_store_errors),
         }
     }
 
     /// The snapshot build duration histogram (shared handle, for `/metrics`).
+    /// Whether the status history is written to its store.
+    pub fn set_history_store_ok(&self, ok: bool) {
+        self.history_store_ok
+            .store(u64::from(ok), Ordering::Relaxed);
+    }
+
+    /// The history store was given up (it is then no longer ok).
+    pub fn history_store_failed(&self) {
+        self.history_store_ok.store(0, Ordering::Relaxed);
+        self.history_store_errors.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub fn build_duration(&self) -> &Histogram {
         &self.build_duration
     }

@@ -319,10 +319,24 @@ fn template(root: &Path) -> Result<PathBuf, String> {
         std::process::id(),
         nanos()
     ));
+    // A temporary directory of its own: a bootstrapping server deletes the
+    // `#sql*` files it finds in its tmpdir, so two test processes making
+    // templates at once in the shared /tmp removed each other's temporary
+    // tables ("Unknown table 'mysql.tmp_user_sys'").
+    let tmp = root.join(format!(
+        "{}.tmp",
+        staging
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("staging")
+    ));
+    std::fs::create_dir_all(&tmp).map_err(|e| format!("creating {}: {e}", tmp.display()))?;
     let datadir = format!("--datadir={}", staging.display());
+    let tmpdir = format!("--tmpdir={}", tmp.display());
     let mut args = vec![
         "--no-defaults",
         datadir.as_str(),
+        tmpdir.as_str(),
         "--auth-root-authentication-method=normal",
         "--skip-test-db",
     ];
@@ -331,6 +345,7 @@ fn template(root: &Path) -> Result<PathBuf, String> {
     }
     args.extend(SERVER_OPTIONS);
     let made = run("mariadb-install-db", &args);
+    let _ = std::fs::remove_dir_all(&tmp);
     if let Err(e) = made {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);

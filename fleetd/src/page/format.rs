@@ -251,6 +251,15 @@ pub fn status_badge(status: Status) -> Markup {
     badge(status.into(), status.as_str())
 }
 
+/// The badge of a recorded history status ("unknown": a failed build, or
+/// no record).
+pub fn sample_badge(status: crate::history::SampleStatus) -> Markup {
+    match status.known() {
+        Some(known) => status_badge(known),
+        None => badge(Tone::Neutral, status.as_str()),
+    }
+}
+
 /// A badge for a status a process reported (`health_status`, a
 /// `dependency_health` entry): the status fleet-core counts it as, followed
 /// by the quoted raw value when that is not the same word.

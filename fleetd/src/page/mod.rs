@@ -17,19 +17,23 @@ mod drift;
 mod filter;
 pub mod format;
 mod history;
+mod history_page;
 mod layout;
 mod process;
 mod processes;
 mod rollup;
 mod summary;
+mod timeline;
 
 #[cfg(test)]
 mod tests;
 
 pub use cutover::{outcome_badge, CutoverPageContext};
 pub use filter::{FilterError, ProcessFilter, StatusFilter};
+pub use history_page::history_page;
 
-use crate::history::Transition;
+use crate::history::summary::Segment;
+use crate::history::{StoreState, Transition};
 use crate::links::HostDashboard;
 use chrono::{DateTime, Utc};
 use fleet_core::snapshot::ProcessEntry;
@@ -68,6 +72,10 @@ pub struct PageContext<'a> {
     /// `false` when `status_since` is only when fleetd started recording
     /// (no transition seen yet): the status may be older.
     pub status_since_exact: bool,
+    /// The fleet status over the 24 hours before `now` (the timeline strip).
+    pub timeline: &'a [Segment],
+    /// Where the history is kept (the history section's footer).
+    pub history_store: &'a StoreState,
     /// `links.host_dashboard`: when set, process rows, bucket-owner rows and
     /// a next action concerning one host link to the dashboard.
     pub host_dashboard: Option<&'a HostDashboard>,

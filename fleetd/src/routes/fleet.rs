@@ -72,17 +72,31 @@ fn fleet_page(
     filter: &ProcessFilter,
     host_dashboard: Option<&HostDashboard>,
 ) -> String {
+    let now = Utc::now();
     let transitions = history.transitions();
-    let since = history.status_since();
+    // "Since" belongs to the status shown: not to an "unknown" recorded
+    // by a failed build after it (the stale page).
+    let since = if history.status() == Some(snapshot.summary.status.into()) {
+        history.status_since()
+    } else {
+        crate::history::StatusSince {
+            at: None,
+            exact: false,
+        }
+    };
+    let timeline = history.timeline(now);
+    let store = history.store_state();
     page::fleet_page(&PageContext {
         snapshot,
         base_path,
-        now: Utc::now(),
+        now,
         stale,
         filter,
         history: &transitions,
         status_since: since.at,
         status_since_exact: since.exact,
+        timeline: &timeline,
+        history_store: &store,
         host_dashboard,
     })
     .into_string()

@@ -12,6 +12,7 @@ pub mod cutover;
 pub mod errors;
 pub mod fleet;
 pub mod health;
+pub mod history;
 pub mod metrics;
 
 use actix_web::http::header;
@@ -55,6 +56,11 @@ impl Paths {
 
     pub fn api_fleet(&self) -> String {
         format!("{}/api/fleet", self.base)
+    }
+
+    /// The page of the recorded status history.
+    pub fn fleet_history(&self) -> String {
+        format!("{}/fleet/history", self.base)
     }
 
     pub fn api_fleet_history(&self) -> String {
@@ -103,9 +109,10 @@ fn routes(paths: &Paths) -> Vec<(Vec<String>, actix_web::Route)> {
         (root, web::to(redirect_to_fleet)),
         (vec![paths.fleet()], web::to(fleet::page)),
         (vec![paths.cutover()], web::to(cutover::page)),
+        (vec![paths.fleet_history()], web::to(history::page)),
         (vec![paths.process("{process_id}")], web::to(fleet::process)),
         (vec![paths.api_fleet()], web::to(api::fleet)),
-        (vec![paths.api_fleet_history()], web::to(api::history)),
+        (vec![paths.api_fleet_history()], web::to(history::api)),
         (vec![paths.metrics()], web::to(metrics::metrics)),
         (vec![paths.healthz()], web::to(health::healthz)),
         (vec![paths.readyz()], web::to(health::readyz)),

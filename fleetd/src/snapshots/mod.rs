@@ -20,10 +20,12 @@
 
 mod drift;
 mod prepared;
+pub mod refresher;
 mod service;
 
 pub use drift::{DriftSlot, DRIFT_TASK};
 pub use prepared::PreparedSnapshot;
+pub use refresher::HISTORY_TASK;
 pub use service::{
     Known, PageSnapshot, SnapshotService, FAILED_BUILD_BACKOFF, SLOW_REASON, STALE_REASON,
 };

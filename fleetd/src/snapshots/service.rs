@@ -11,8 +11,13 @@
 //! - The last good snapshot and the time of the last failed build are kept
 //!   for the stale-data banner. A failure is reused for
 //!   [`FAILED_BUILD_BACKOFF`] so an outage is not hammered with reconnects.
-//! - Every successful build is recorded in the status [`History`] (the
-//!   page's "status since" and transitions, `/api/fleet/history`).
+//! - Every finished build is recorded in the status [`History`] (the
+//!   page's "status since", timeline and transitions,
+//!   `/api/fleet/history`): a success as its status, a failure as
+//!   "unknown". The history refresher ([`super::refresher`]) asks for a
+//!   snapshot every `history.sample_interval_sec` through this same cache
+//!   and single build, so there is a sample per interval with or without
+//!   viewers, and never two builds in one cache period.
 //!
 //! Builds and drift scans run on the runtime given to [`SnapshotService::new`]
 //! (the daemon's multi-threaded runtime), not on the HTTP worker that happened
@@ -21,7 +26,7 @@
 
 use super::drift::DriftState;
 use super::{LiveConfig, PreparedSnapshot, SnapshotError};
-use crate::history::History;
+use crate::history::{History, HistoryConfig};
 use crate::page::StaleNotice;
 use crate::stats::Stats;
 use chrono::{DateTime, Utc};
@@ -164,7 +169,21 @@ impl fmt::Debug for SnapshotService {
 
 impl SnapshotService {
     /// `runtime` runs the builds and the drift scans (see the module docs).
+    /// The history is kept in memory only (see [`SnapshotService::with_history`]).
     pub fn new(reader: FleetReader, live: LiveConfig, runtime: Handle) -> Self {
+        Self::with_history(reader, live, runtime, HistoryConfig::default())
+    }
+
+    /// Like [`SnapshotService::new`], with the history of `history` (its
+    /// store is opened now; see [`History::open`]).
+    pub fn with_history(
+        reader: FleetReader,
+        live: LiveConfig,
+        runtime: Handle,
+        history: HistoryConfig,
+    ) -> Self {
+        let stats = Arc::new(Stats::default());
+        let history = History::open(history, Arc::clone(&stats));
         let cache = Cache::builder()
             // One live generation, plus old ones still expiring after a reload.
             .max_capacity(4)
@@ -182,8 +201,8 @@ impl SnapshotService {
                 last_failure: RwLock::new(None),
                 in_flight: Mutex::new(None),
                 unreadable_dependency_health: Mutex::new(HashMap::new()),
-                history: History::new(Utc::now()),
-                stats: Arc::new(Stats::default()),
+                history,
+                stats,
             }),
         }
     }
@@ -499,17 +518,7 @@ impl SnapshotService {
     /// snapshot and the status history.
     fn record_success(&self, prepared: &Arc<PreparedSnapshot>) {
         self.log_unreadable_dependency_health(&prepared.snapshot);
-        if let Some(t) = self.inner.history.record(&prepared.snapshot) {
-            log::info!(
-                "fleet status changed: {} -> {}{}",
-                t.from,
-                t.to,
-                t.top_issue
-                    .as_deref()
-                    .map(|issue| format!(" (top issue: {issue})"))
-                    .unwrap_or_default()
-            );
-        }
+        log_transition(self.inner.history.record(&prepared.snapshot));
         *write(&self.inner.last_good) = Some(Arc::clone(prepared));
     }
 
@@ -557,12 +566,30 @@ impl SnapshotService {
         }
     }
 
+    /// The single place a failed build is recorded: the failure (for the
+    /// stale notice and the backoff) and an "unknown" history sample.
     fn record_failure(&self, error: Arc<SnapshotError>) {
+        let at = Utc::now();
         *write(&self.inner.last_failure) = Some(Failure {
-            at: Utc::now(),
+            at,
             instant: Instant::now(),
             error,
         });
+        log_transition(self.inner.history.record_failure(at));
+    }
+}
+
+fn log_transition(transition: Option<crate::history::Transition>) {
+    if let Some(t) = transition {
+        log::info!(
+            "fleet status changed: {} -> {}{}",
+            t.from,
+            t.to,
+            t.top_issue
+                .as_deref()
+                .map(|issue| format!(" (top issue: {issue})"))
+                .unwrap_or_default()
+        );
     }
 }
 

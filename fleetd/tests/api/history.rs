@@ -14,6 +14,11 @@ DELETE FROM jetmon_webhook_deliveries;
 UPDATE jetpack_monitor_sites SET site_status = 1 WHERE blog_id = 2;
 ";
 
+/// Turns the fleet red: mon-a stops heartbeating.
+pub const MAKE_RED_SQL: &str =
+    "UPDATE jetmon_process_health SET updated_at = NOW() - INTERVAL 2 HOUR \
+     WHERE process_id = 'mon-a:monitor'";
+
 /// A scratch database holding a fleet that is green once drift is checked.
 pub async fn green_db() -> ScratchDb {
     let db = seeded_db().await;
@@ -98,15 +103,50 @@ async fn history_records_a_green_to_red_transition_and_the_page_shows_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_since_or_until_is_a_400_naming_the_parameter() {
+    let app = spawn_app_on(&crate::helpers::unreachable_database_url(), |_| {}).await;
+    for (query, name) in [
+        ("since=yesterday", "since"),
+        ("until=2026-02-30T00:00:00Z", "until"),
+        (
+            "since=2026-04-30T15:00:00Z&until=2026-04-30T14:00:00Z",
+            "until",
+        ),
+    ] {
+        let response = app.get(&format!("/api/fleet/history?{query}")).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(response.headers()[CONTENT_TYPE], "application/json");
+        let body: serde_json::Value = response.json().await.expect("JSON");
+        assert_eq!(body["parameter"], name, "{query}: {body}");
+        assert!(
+            body["error"]
+                .as_str()
+                .is_some_and(|e| e.contains(&format!("`{name}`"))),
+            "{body}"
+        );
+    }
+    let ok = json(&app, "/api/fleet/history?since=2026-04-30T14:00:00%2B02:00").await;
+    assert_eq!(ok["window_since"], "2026-04-30T12:00:00Z");
+    assert_eq!(ok["window_until"], serde_json::Value::Null);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_is_served_under_the_base_path_even_without_a_database() {
     let app = spawn_app_on(&crate::helpers::unreachable_database_url(), |s| {
         s.server.base_path = "/ops".into();
     })
     .await;
     let history = json(&app, "/ops/api/fleet/history").await;
-    assert_eq!(history["status"], serde_json::Value::Null);
-    assert_eq!(history["status_since"], serde_json::Value::Null);
+    // The failed build is recorded: unknown, not a gap bridged by silence.
+    assert_eq!(history["status"], "unknown");
+    assert_eq!(history["status_since_exact"], false);
     assert_eq!(history["transitions"], serde_json::json!([]));
-    assert_eq!(history["recent"], serde_json::json!([]));
+    assert_eq!(history["recent"][0]["status"], "unknown");
     assert!(history["recording_since"].is_string());
+    assert_eq!(history["store"]["state"], "memory_only");
+    let page = app.get("/ops/fleet/history").await;
+    assert_eq!(page.status(), StatusCode::OK);
+    let page = page.text().await.expect("page");
+    assert!(page.contains("fleet status history"));
+    assert!(page.contains("<svg"), "the period's timeline");
 }

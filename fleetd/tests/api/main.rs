@@ -9,6 +9,7 @@ mod cutover;
 mod demo;
 mod helpers;
 mod history;
+mod history_store;
 mod links;
 mod metrics;
 mod routes;

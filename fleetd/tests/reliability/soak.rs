@@ -492,8 +492,11 @@ fn judge(result: &SoakResult, scenario: &str, clients: usize) {
         "{} builds in {periods} cache periods",
         result.builds
     );
+    // One build may straddle the first scrape (counted before it, its
+    // statements inside the window): the history refresher samples every
+    // 15 s whatever the load does, so its build can be that one.
     assert!(
-        result.commands.execute <= SELECTS_PER_BUILD * result.builds + result.drift_scans + 2,
+        result.commands.execute <= SELECTS_PER_BUILD * (result.builds + 1) + result.drift_scans + 2,
         "{:?} for {} builds and {} drift scans",
         result.commands,
         result.builds,

@@ -186,6 +186,8 @@ fn old_data_is_marked_stale_without_a_notice() {
         history: &[],
         status_since: None,
         status_since_exact: false,
+        timeline: &[],
+        history_store: &crate::history::StoreState::MemoryOnly,
         host_dashboard: None,
     })
     .into_string();
@@ -318,7 +320,8 @@ fn drift_shows_causes_and_age_or_not_checked() {
 fn history_empty_and_with_transitions() {
     let snap = red_snapshot();
     let html = Render::default().fleet(&snap);
-    assert!(html.contains("no transitions recorded since fleetd started"));
+    assert!(html.contains("no transitions recorded"));
+    assert!(html.contains("data-store=\"memory_only\""));
     assert!(html.contains("unknown (history starts when fleetd starts)"));
 
     let since = now() - Duration::minutes(20);
@@ -339,6 +342,57 @@ fn history_empty_and_with_transitions() {
     assert!(hist.contains(
         "<span class=\"st st-amber\">amber</span> → <span class=\"st st-red\">red</span>"
     ));
+}
+
+/// The 24-hour strip: one SVG rect per segment, coloured by class, each
+/// with a `<title>` tooltip giving its status and times; no script.
+#[test]
+fn history_timeline_strip_draws_each_segment_with_its_times() {
+    use crate::history::summary::Segment;
+    use crate::history::SampleStatus;
+    let snap = red_snapshot();
+    // The page's now is generated_at + 4 s; the strip covers the 24 h before.
+    let end = snap.generated_at + Duration::seconds(4);
+    let start = end - Duration::hours(24);
+    let seg = |from: i64, to: i64, status| Segment {
+        start: start + Duration::hours(from),
+        end: start + Duration::hours(to),
+        status,
+    };
+    let timeline = vec![
+        seg(0, 6, SampleStatus::Unknown),
+        seg(6, 18, SampleStatus::Green),
+        seg(18, 21, SampleStatus::Amber),
+        seg(21, 24, SampleStatus::Red),
+    ];
+    let html = Render {
+        timeline,
+        ..Default::default()
+    }
+    .fleet(&snap);
+    let hist = section(&html, "history");
+    let svg = &hist[hist.find("<svg").expect("an svg")..hist.find("</svg>").expect("closed")];
+    assert!(svg.contains("viewBox=\"0 0 1440 24\""));
+    assert!(svg.contains("role=\"img\""));
+    assert_eq!(svg.matches("<rect").count(), 4, "{svg}");
+    for class in ["tl-unknown", "tl-green", "tl-amber", "tl-red"] {
+        assert!(svg.contains(&format!("class=\"tl {class}\"")), "{class}");
+    }
+    // Red is the last quarter-day: x = 21/24 of 1440, width 180.
+    assert!(
+        svg.contains("class=\"tl tl-red\" x=\"1260\" y=\"0\" width=\"180\""),
+        "{svg}"
+    );
+    // Its tooltip gives both times and the duration.
+    let red_from = crate::page::format::utc_text(start + Duration::hours(21));
+    let red_to = crate::page::format::utc_text(end);
+    assert!(
+        svg.contains(&format!(
+            "<title>red: {red_from} \u{2013} {red_to} (3 h)</title>"
+        )),
+        "{svg}"
+    );
+    assert!(!hist.contains("<script"));
 }
 
 #[test]

@@ -20,7 +20,8 @@ use super::{
     find_process, fleet_page, process_page, PageContext, ProcessFilter, ProcessPageContext,
     StaleNotice,
 };
-use crate::history::Transition;
+use crate::history::summary::Segment;
+use crate::history::{SampleStatus, StoreState, Transition};
 use crate::links::HostDashboard;
 use chrono::{DateTime, Duration, Utc};
 use fleet_core::test_support::*;
@@ -124,14 +125,14 @@ pub fn transitions() -> Vec<Transition> {
     vec![
         Transition {
             at: now() - Duration::minutes(50),
-            from: Status::Green,
-            to: Status::Amber,
+            from: SampleStatus::Green,
+            to: SampleStatus::Amber,
             top_issue: Some("mon-a:monitor health_status=amber".to_owned()),
         },
         Transition {
             at: now() - Duration::minutes(20),
-            from: Status::Amber,
-            to: Status::Red,
+            from: SampleStatus::Amber,
+            to: SampleStatus::Red,
             top_issue: Some(format!("{HOSTILE}:monitor heartbeat stale age=1203s")),
         },
     ]
@@ -146,6 +147,7 @@ pub struct Render<'a> {
     pub stale: Option<StaleNotice>,
     pub history: Vec<Transition>,
     pub status_since: Option<DateTime<Utc>>,
+    pub timeline: Vec<Segment>,
     pub host_dashboard: Option<HostDashboard>,
 }
 
@@ -160,6 +162,8 @@ impl Render<'_> {
             history: &self.history,
             status_since: self.status_since,
             status_since_exact: true,
+            timeline: &self.timeline,
+            history_store: &StoreState::MemoryOnly,
             host_dashboard: self.host_dashboard.as_ref(),
         })
         .into_string()

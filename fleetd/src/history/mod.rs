@@ -638,6 +638,22 @@ impl History {
         }
     }
 
+    /// Reads from the store when there is one; `None` without one, and when
+    /// the read fails (the store is then given up, like a failed write).
+    fn read_store<T>(&self, read: impl FnOnce(&Store) -> Result<T, StoreError>) -> Option<T> {
+        let mut slot = lock(&self.store);
+        let Slot::Open(store) = &*slot else {
+            return None;
+        };
+        match read(store) {
+            Ok(found) => Some(found),
+            Err(error) => {
+                self.fail(&mut slot, &error);
+                None
+            }
+        }
+    }
+
     /// The view restricted to `[since, until]`: from the store (everything
     /// within retention) when there is one, else from memory. Blocking.
     pub fn window(
@@ -650,30 +666,13 @@ impl History {
         view.window_until = until;
         let inside =
             |at: DateTime<Utc>| since.is_none_or(|s| at >= s) && until.is_none_or(|u| at <= u);
-        let from_store = {
-            let mut slot = lock(&self.store);
-            let read = match &*slot {
-                Slot::Open(store) => Some(
-                    store
-                        .transitions_before(since, until, MAX_WINDOW_TRANSITIONS)
-                        .and_then(|transitions| {
-                            let from = since.unwrap_or(DateTime::<Utc>::MIN_UTC);
-                            let to = until.unwrap_or(DateTime::<Utc>::MAX_UTC);
-                            let samples = store.samples_between(from, to, MAX_RECENT)?;
-                            Ok((transitions, samples))
-                        }),
-                ),
-                _ => None,
-            };
-            match read {
-                Some(Ok(found)) => Some(found),
-                Some(Err(error)) => {
-                    self.fail(&mut slot, &error);
-                    None
-                }
-                None => None,
-            }
-        };
+        let from_store = self.read_store(|store| {
+            let transitions = store.transitions_before(since, until, MAX_WINDOW_TRANSITIONS)?;
+            let from = since.unwrap_or(DateTime::<Utc>::MIN_UTC);
+            let to = until.unwrap_or(DateTime::<Utc>::MAX_UTC);
+            let samples = store.samples_between(from, to, MAX_RECENT)?;
+            Ok((transitions, samples))
+        });
         match from_store {
             Some((transitions, samples)) => {
                 view.transitions = transitions;
@@ -692,32 +691,12 @@ impl History {
     /// one. Blocking.
     pub fn report(&self, now: DateTime<Utc>) -> HistoryReport {
         let from = now - self.config.retention;
-        let stored = {
-            let mut slot = lock(&self.store);
-            let read = match &*slot {
-                Slot::Open(store) => Some(
-                    store
-                        .samples_between(from, now, MAX_SUMMARY_SAMPLES)
-                        .and_then(|samples| {
-                            let transitions = store.transitions_before(
-                                Some(from),
-                                Some(now),
-                                MAX_WINDOW_TRANSITIONS,
-                            )?;
-                            Ok((samples, transitions))
-                        }),
-                ),
-                _ => None,
-            };
-            match read {
-                Some(Ok(found)) => Some(found),
-                Some(Err(error)) => {
-                    self.fail(&mut slot, &error);
-                    None
-                }
-                None => None,
-            }
-        };
+        let stored = self.read_store(|store| {
+            let samples = store.samples_between(from, now, MAX_SUMMARY_SAMPLES)?;
+            let transitions =
+                store.transitions_before(Some(from), Some(now), MAX_WINDOW_TRANSITIONS)?;
+            Ok((samples, transitions))
+        });
         let (samples, transitions, from) = match stored {
             Some((samples, transitions)) => (samples, transitions, from),
             None => {

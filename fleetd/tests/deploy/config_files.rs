@@ -2,7 +2,7 @@
 //! and the settings code agree: the same keys, the same defaults, the same
 //! environment variables.
 
-use crate::support::repo_file;
+use crate::support::{self, repo_file};
 use fleetd::settings::{ConfigSource, NumericKey, Settings, NUMERIC_KEYS};
 use std::collections::BTreeMap;
 
@@ -49,14 +49,8 @@ fn code(cell: &str) -> String {
 /// The lines of the doc's section `## {title}`.
 fn doc_section(title: &str) -> Vec<String> {
     let doc = repo_file(DOC);
-    let heading = format!("## {title}");
-    let start = doc
-        .lines()
-        .position(|line| line == heading)
-        .unwrap_or_else(|| panic!("{DOC}: no {heading:?}"));
-    doc.lines()
-        .skip(start + 1)
-        .take_while(|line| !line.starts_with("## "))
+    support::doc_section(&doc, DOC, &format!("## {title}"))
+        .into_iter()
         .map(str::to_owned)
         .collect()
 }

@@ -5,7 +5,7 @@
 //! name exists.
 
 use crate::helpers::spawn_app;
-use crate::support::repo_file;
+use crate::support::{doc_section, repo_file};
 use std::collections::{BTreeMap, BTreeSet};
 
 const API_DOC: &str = "docs/api.md";
@@ -84,23 +84,6 @@ async fn api_md_documents_every_member_of_the_cutover_checklist() {
             "{name} is not in {API_DOC}"
         );
     }
-}
-
-/// The lines of the section of `doc` under `heading` (a whole `#…` line),
-/// up to the next heading of the same or a higher level.
-fn doc_section<'a>(doc: &'a str, path: &str, heading: &str) -> Vec<&'a str> {
-    let level = heading.chars().take_while(|c| *c == '#').count();
-    let start = doc
-        .lines()
-        .position(|line| line == heading)
-        .unwrap_or_else(|| panic!("{path}: no {heading:?}"));
-    doc.lines()
-        .skip(start + 1)
-        .take_while(|line| {
-            let hashes = line.chars().take_while(|c| *c == '#').count();
-            !(hashes > 0 && hashes <= level && line[hashes..].starts_with(' '))
-        })
-        .collect()
 }
 
 /// The first `code` span of each table row of `lines`.

@@ -10,7 +10,7 @@
 //! connection reports the session they set.
 
 use crate::helpers::{spawn_app_on, TestApp};
-use crate::support::repo_file;
+use crate::support::{doc_section, repo_file};
 use fleet_core::site_drift::{classify, SiteEvent};
 use fleet_sql::testing::ScratchDb;
 use mysql_async::prelude::Queryable;
@@ -88,19 +88,6 @@ INSERT INTO jetmon_events (blog_id, check_type, severity, state, started_at) VAL
 struct Statement {
     title: String,
     sql: String,
-}
-
-/// The lines of `## {title}` in `doc`.
-fn section<'a>(doc: &'a str, path: &str, title: &str) -> Vec<&'a str> {
-    let heading = format!("## {title}");
-    let start = doc
-        .lines()
-        .position(|line| line == heading)
-        .unwrap_or_else(|| panic!("{path}: no {heading:?}"));
-    doc.lines()
-        .skip(start + 1)
-        .take_while(|line| !line.starts_with("## "))
-        .collect()
 }
 
 /// Every statement of every ```sql block of `lines`, in order.
@@ -377,7 +364,7 @@ async fn check(conn: &mut mysql_async::Conn, statement: &Statement, snapshot: &V
 async fn every_runbook_query_returns_what_fleetd_reports_for_the_same_rows() {
     let (db, _app, snapshot) = seeded_fleetd().await;
     let doc = repo_file(RUNBOOK);
-    let statements = statements(&section(&doc, RUNBOOK, "Direct SQL checks"));
+    let statements = statements(&doc_section(&doc, RUNBOOK, "## Direct SQL checks"));
     assert!(statements.len() >= 8, "{RUNBOOK}: {statements:?}");
     let pool = mysql_async::Pool::new(db.url());
     let mut conn = pool.get_conn().await.expect("a connection");
@@ -399,7 +386,7 @@ async fn every_runbook_query_returns_what_fleetd_reports_for_the_same_rows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_statements_in_the_sql_notes_are_the_ones_fleetd_runs() {
     let doc = repo_file(SQL_NOTES);
-    let lines = section(&doc, SQL_NOTES, "Sessions");
+    let lines = doc_section(&doc, SQL_NOTES, "## Sessions");
     // The `SET` lines marked `-- MariaDB` (or unmarked) of its sql blocks;
     // the per-statement `SET STATEMENT … FOR SELECT ...` is a pattern, not
     // a statement.

@@ -25,6 +25,23 @@ pub fn repo_file(relative: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+/// The lines of the section of `doc` under `heading` (a whole `#…` line),
+/// up to the next heading of the same or a higher level.
+pub fn doc_section<'a>(doc: &'a str, path: &str, heading: &str) -> Vec<&'a str> {
+    let level = heading.chars().take_while(|c| *c == '#').count();
+    let start = doc
+        .lines()
+        .position(|line| line == heading)
+        .unwrap_or_else(|| panic!("{path}: no {heading:?}"));
+    doc.lines()
+        .skip(start + 1)
+        .take_while(|line| {
+            let hashes = line.chars().take_while(|c| *c == '#').count();
+            !(hashes > 0 && hashes <= level && line[hashes..].starts_with(' '))
+        })
+        .collect()
+}
+
 /// The target directory (`CARGO_TARGET_TMPDIR` is `<target>/tmp`).
 pub fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR"))
